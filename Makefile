@@ -1,0 +1,46 @@
+# `make run` and `make test` are all a user needs; see README.md.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: run test install migrate demo messages lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The embedded default: SQLite under var/, Celery tasks inline, email to var/mail/, demo data.
+run: export DEBUG ?= 1
+run: $(STAMP)
+	mkdir -p var/mail
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --customers 300 --if-empty
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: export SECRET_KEY ?= test-only-not-a-secret
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Refresh the translation catalogues after changing UI strings, then translate the new entries.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages --locale ru --locale en --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/customer_list.py
+
+clean:
+	rm -rf var/db.sqlite3 var/mail var/staticfiles

@@ -1,0 +1,6 @@
+def company(request):
+    return {
+        "company": getattr(request, "company", None),
+        "membership": getattr(request, "membership", None),
+        "memberships": getattr(request, "memberships", []),
+    }

@@ -1,0 +1,44 @@
+from django.utils import translation
+from django_scopes import scope, scopes_disabled
+
+from companies.queries import memberships_of
+
+SESSION_KEY = "company_id"
+
+
+class CompanyMiddleware:
+    """Resolves the signed-in user's current company and opens its scope for the whole request.
+
+    Inside the request every scoped query is filtered to `request.company`; a request without a
+    company (anonymous pages) runs with no scope open, so a tenant query there raises instead of
+    leaking. The Django admin is the one place that works across companies on purpose.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.company = None
+        request.membership = None
+        request.memberships = []
+        user = request.user
+        if user.is_authenticated:
+            request.memberships = memberships_of(user)
+            wanted = request.session.get(SESSION_KEY)
+            current = next((m for m in request.memberships if m.company_id == wanted), None)
+            if current is None and request.memberships:
+                current = request.memberships[0]
+            if current is not None:
+                request.membership = current
+                request.company = current.company
+            language = user.language or (request.company.language if request.company else None)
+            if language:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+
+        if request.path.startswith("/admin/"):
+            # Portal admins manage every company from the Django admin.
+            with scopes_disabled():
+                return self.get_response(request)
+        with scope(company=request.company):
+            return self.get_response(request)

@@ -1,0 +1,139 @@
+import zoneinfo
+
+import phonenumbers
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+CURRENCY_CHOICES = [
+    ("RUB", _("Russian rouble (RUB)")),
+    ("USD", _("US dollar (USD)")),
+    ("EUR", _("Euro (EUR)")),
+    ("KZT", _("Kazakhstani tenge (KZT)")),
+    ("BYN", _("Belarusian rouble (BYN)")),
+    ("CNY", _("Chinese yuan (CNY)")),
+]
+
+
+def validate_region(value: str) -> None:
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(_("%(value)s is not a known phone region code."), params={"value": value})
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who signs in: company staff, and portal admins (is_staff) for the Django admin."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Leave empty to use the company's language."),
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Company(models.Model):
+    """The tenant. Every row of customer data belongs to exactly one company."""
+
+    class Plan(models.TextChoices):
+        FREE = "free", _("Free")
+        PAID = "paid", _("Paid")
+
+    name = models.CharField(_("name"), max_length=255)
+    plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, default=Plan.FREE)
+    default_region = models.CharField(
+        _("default phone region"),
+        max_length=2,
+        default="RU",
+        validators=[validate_region],
+        help_text=_("Two-letter country code used to read phone numbers written without +."),
+    )
+    base_currency = models.CharField(_("base currency"), max_length=3, choices=CURRENCY_CHOICES, default="RUB")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Moscow", validators=[validate_time_zone]
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ru")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    members = models.ManyToManyField(User, through="Membership", related_name="companies")
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_paid(self) -> bool:
+        return self.plan == self.Plan.PAID
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        ADMIN = "admin", _("Admin")
+        MANAGER = "manager", _("Manager")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("company")
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MANAGER)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [models.UniqueConstraint(fields=["company", "user"], name="membership_company_user_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        """Owners can do everything admins can."""
+        return self.role in (self.Role.OWNER, self.Role.ADMIN)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from companies import views
+
+app_name = "companies"
+
+urlpatterns = [
+    path("switch/", views.switch_company, name="switch"),
+    path("language/", views.set_language, name="language"),
+]

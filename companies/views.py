@@ -1,0 +1,76 @@
+import redis
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from companies.forms import LanguageForm
+from companies.middleware import SESSION_KEY
+from companies.services import set_user_language
+
+
+@login_required
+def home(request):
+    if request.company is None:
+        return render(request, "companies/no_company.html", status=403)
+    return redirect("customers:list")
+
+
+@require_POST
+@login_required
+def switch_company(request):
+    try:
+        company_id = int(request.POST.get("company", ""))
+    except ValueError:
+        raise Http404 from None
+    membership = next((m for m in request.memberships if m.company_id == company_id), None)
+    if membership is None:
+        raise Http404
+    request.session[SESSION_KEY] = membership.company_id
+    messages.success(request, _("You are now working in %(company)s.") % {"company": membership.company})
+    return redirect("home")
+
+
+@require_POST
+@login_required
+def set_language(request):
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Unknown language."))
+    else:
+        set_user_language(request.user, language=form.cleaned_data["language"])
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("home")
+    return HttpResponseRedirect(next_url)
+
+
+@require_GET
+def healthz(request):
+    """200 when the database (and the Celery broker, when one is configured) answers, else 503."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure to reach the database is a failed check
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    if settings.REDIS_URL:
+        checks["broker"] = _check_redis(settings.REDIS_URL)
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def _check_redis(url: str) -> str:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        return "ok"
+    except redis.RedisError as exc:
+        return f"error: {exc.__class__.__name__}"

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from customers.models import Customer, CustomerEmail, CustomerPhone, Label, Note
+
+
+class PhoneInline(admin.TabularInline):
+    model = CustomerPhone
+    extra = 0
+    fields = ["number", "position"]
+
+
+class EmailInline(admin.TabularInline):
+    model = CustomerEmail
+    extra = 0
+    fields = ["email", "position"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    """Read-mostly view for portal admins; staff edit customers in the app, through its services."""
+
+    list_display = ["full_name", "company", "status", "orders_count", "orders_sum", "created_at"]
+    list_filter = ["status", "company"]
+    search_fields = ["full_name", "search_document"]
+    list_select_related = ["company"]
+    readonly_fields = [f.name for f in Customer._meta.concrete_fields if f.name != "id"]
+    inlines = [PhoneInline, EmailInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["name", "company", "color"]
+    list_filter = ["company"]
+    search_fields = ["name"]
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    list_display = ["customer", "company", "priority", "author", "created_at"]
+    list_select_related = ["customer", "company", "author"]
+    raw_id_fields = ["customer", "author"]

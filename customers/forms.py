@@ -1,0 +1,190 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import MAX_EMAILS, MAX_PHONES, Customer, Label, Note
+
+
+class MultipleInputWidget(forms.Widget):
+    """Several inputs of one name (phones, emails); the page adds more up to `max_items`."""
+
+    template_name = "customers/widgets/multiple_input.html"
+
+    def __init__(self, *, input_type="text", max_items=5, placeholder="", attrs=None):
+        super().__init__(attrs)
+        self.input_type = input_type
+        self.max_items = max_items
+        self.placeholder = placeholder
+
+    def value_from_datadict(self, data, files, name):
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name, [])
+
+    def value_omitted_from_data(self, data, files, name):
+        return False
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        values = [v for v in (value or []) if v] or [""]
+        context["widget"].update(
+            values=values, input_type=self.input_type, max_items=self.max_items, placeholder=self.placeholder
+        )
+        return context
+
+
+class MultipleValueField(forms.Field):
+    """A list of strings; the service normalizes and validates each one."""
+
+    def __init__(self, *, max_items, item_max_length, **kwargs):
+        self.max_items = max_items
+        self.item_max_length = item_max_length
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [item.strip() for item in value if item and item.strip()]
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > self.max_items:
+            raise forms.ValidationError(
+                _("At most %(max)d are allowed; you entered %(count)d."),
+                params={"max": self.max_items, "count": len(value)},
+            )
+        for item in value:
+            if len(item) > self.item_max_length:
+                raise forms.ValidationError(
+                    _("“%(value)s…” is longer than %(max)d characters."),
+                    params={"value": item[:20], "max": self.item_max_length},
+                )
+
+
+class CustomerForm(forms.ModelForm):
+    phones = MultipleValueField(
+        label=_("Phones"),
+        required=False,
+        max_items=MAX_PHONES,
+        item_max_length=32,
+        widget=MultipleInputWidget(input_type="tel", max_items=MAX_PHONES, placeholder="+7 916 123-45-67"),
+        help_text=_("Up to %(max)d. Numbers without a country code are read as the company's region.")
+        % {"max": MAX_PHONES},
+    )
+    emails = MultipleValueField(
+        label=_("Emails"),
+        required=False,
+        max_items=MAX_EMAILS,
+        item_max_length=255,
+        widget=MultipleInputWidget(input_type="email", max_items=MAX_EMAILS, placeholder="name@example.com"),
+        help_text=_("Up to %(max)d.") % {"max": MAX_EMAILS},
+    )
+    labels = forms.ModelMultipleChoiceField(
+        label=_("Labels"), queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "full_name",
+            "phones",
+            "emails",
+            "other_channels",
+            "labels",
+            "status",
+            "temperature",
+            "gender",
+            "birthday",
+            "region",
+            "city",
+            "address",
+            "contact_person",
+            "tax_id",
+            "discount_percent",
+            "preferred_currency",
+            "preferred_language",
+            "acquisition_channel",
+            "card_number",
+            "sms_consent",
+            "is_favourite",
+            "is_blocked",
+            "blocked_reason",
+            "internal_note",
+        ]
+        widgets = {
+            "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "internal_note": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Choices come from the request's company (its scope is open), never at import time.
+        self.fields["labels"].queryset = Label.objects.order_by("name")
+        if self.instance.pk:
+            self.initial.setdefault("phones", [p.formatted for p in self.instance.phones.all()])
+            self.initial.setdefault("emails", [e.email for e in self.instance.emails.all()])
+            self.initial.setdefault("labels", list(self.instance.labels.all()))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("is_blocked") is False:
+            cleaned["blocked_reason"] = ""
+        return cleaned
+
+    def _post_clean(self):
+        # The service validates and saves the model; the form only checks its own fields.
+        pass
+
+    def customer_fields(self) -> dict:
+        skip = {"phones", "emails", "labels"}
+        return {name: value for name, value in self.cleaned_data.items() if name not in skip}
+
+
+class LabelForm(forms.ModelForm):
+    class Meta:
+        model = Label
+        fields = ["name", "color"]
+        widgets = {"color": forms.TextInput(attrs={"type": "color", "class": "form-control-color"})}
+
+    def _post_clean(self):
+        pass
+
+
+class NoteForm(forms.ModelForm):
+    class Meta:
+        model = Note
+        fields = ["text", "priority"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "maxlength": 2000})}
+
+    def _post_clean(self):
+        pass
+
+
+class IdListField(forms.Field):
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        try:
+            return sorted({int(item) for item in value})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("The selection is not valid; tick the customers again.")) from None
+
+
+class BulkLabelForm(forms.Form):
+    ACTIONS = [("add", _("Add label")), ("remove", _("Remove label"))]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(), empty_label=_("Choose a label"))
+    selected = IdListField(required=False)
+    all_matching = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].queryset = Label.objects.order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("all_matching") and not cleaned.get("selected"):
+            raise forms.ValidationError(_("Tick at least one customer, or choose every customer the filter matches."))
+        return cleaned

@@ -1,0 +1,265 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from companies.models import CURRENCY_CHOICES, Company
+
+MAX_PHONES = 5
+MAX_EMAILS = 5
+
+hex_color = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
+
+
+class Label(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=64)
+    color = models.CharField(_("colour"), max_length=7, default="#0d6efd", validators=[hex_color])
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["company", "name"], name="label_company_name_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def text_color(self) -> str:
+        """Black or white, whichever reads better on the label's colour."""
+        red, green, blue = (int(self.color[i : i + 2], 16) for i in (1, 3, 5))
+        return "#000" if (red * 299 + green * 587 + blue * 114) / 1000 > 150 else "#fff"
+
+
+class Customer(models.Model):
+    class Gender(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+
+    class Status(models.TextChoices):
+        CURRENT = "current", _("Current")
+        POTENTIAL = "potential", _("Potential")
+
+    class Temperature(models.TextChoices):
+        HOT = "hot", _("Hot")
+        WARM = "warm", _("Warm")
+        COLD = "cold", _("Cold")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+
+    class Channel(models.TextChoices):
+        MANUAL = "manual", _("Added by staff")
+        ORDER = "order", _("Order")
+        QUICK_LINK = "quick_link", _("Quick order link")
+        MESSAGE = "message", _("Message")
+        IMPORT = "import", _("Import")
+        WEBSITE = "website", _("Website")
+        REFERRAL = "referral", _("Referral")
+        OTHER = "other", _("Other")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    full_name = models.CharField(_("full name"), max_length=255)
+    other_channels = models.CharField(
+        _("other contact channels"), max_length=100, blank=True, help_text=_("Telegram, WhatsApp, Instagram…")
+    )
+    internal_note = models.TextField(_("internal note"), max_length=2000, blank=True)
+    labels = models.ManyToManyField(Label, through="CustomerLabel", related_name="customers", blank=True)
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    tax_id = models.CharField(
+        _("tax ID (INN)"),
+        max_length=12,
+        blank=True,
+        validators=[RegexValidator(r"^(\d{10}|\d{12})$", _("A tax ID (INN) has 10 or 12 digits."))],
+    )
+    contact_person = models.CharField(_("contact person"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.POTENTIAL)
+    temperature = models.CharField(_("temperature"), max_length=16, choices=Temperature.choices, blank=True)
+    discount_percent = models.DecimalField(
+        _("personal discount, %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    preferred_currency = models.CharField(_("preferred currency"), max_length=3, choices=CURRENCY_CHOICES, blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    is_favourite = models.BooleanField(_("favourite"), default=False)
+    is_blocked = models.BooleanField(_("blocked"), default=False)
+    blocked_reason = models.CharField(_("reason for blocking"), max_length=255, blank=True)
+    acquisition_channel = models.CharField(
+        _("acquisition channel"), max_length=16, choices=Channel.choices, default=Channel.MANUAL
+    )
+    card_number = models.CharField(_("card number"), max_length=32, blank=True)
+    sms_consent = models.BooleanField(_("consents to SMS"), default=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Figures derived from other tables, kept in step by the services that change them (in the
+    # same transaction) so that lists can sort and filter by them without aggregating per row.
+    orders_count = models.PositiveIntegerField(_("orders"), default=0)
+    orders_sum = models.DecimalField(_("orders sum"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+    messages_count = models.PositiveIntegerField(_("messages"), default=0)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    points_balance = models.IntegerField(_("points"), default=0)
+    reviews_count = models.PositiveIntegerField(_("reviews"), default=0)
+
+    # Upper-cased name, phone digits and emails: one trigram-indexed column for the list search.
+    search_document = models.TextField(default="", editable=False)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        # The trigram search index and the NULLS LAST indexes for "last order" are PostgreSQL-only
+        # and live in migration 0002.
+        indexes = [
+            models.Index(F("company"), F("created_at").desc(), F("id").desc(), name="customer_newest_idx"),
+            models.Index(fields=["company", "full_name", "id"], name="customer_name_idx"),
+            models.Index(fields=["company", "orders_count", "id"], name="customer_orders_count_idx"),
+            models.Index(fields=["company", "orders_sum", "id"], name="customer_orders_sum_idx"),
+            models.Index(
+                F("company"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="customer_favourite_idx",
+                condition=models.Q(is_favourite=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="customer_discount_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
+
+class CustomerPhone(models.Model):
+    """A phone in E.164 form (+79161234567), unique within the company."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("phone"), max_length=20)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["company", "number"], name="phone_company_number_uniq")]
+        indexes = [models.Index(fields=["customer", "position"], name="phone_customer_idx")]
+
+    def __str__(self) -> str:
+        return self.formatted
+
+    @property
+    def formatted(self) -> str:
+        from customers.phones import format_phone
+
+        return format_phone(self.number)
+
+
+class CustomerEmail(models.Model):
+    """A lower-cased email address, unique within the company."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    email = models.EmailField(_("email"), max_length=255)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["company", "email"], name="email_company_email_uniq")]
+        indexes = [models.Index(fields=["customer", "position"], name="email_customer_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class CustomerLabel(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "customer", "label"], name="customer_label_uniq"),
+        ]
+        indexes = [models.Index(fields=["company", "label", "customer"], name="customer_label_by_label_idx")]
+
+
+class Note(models.Model):
+    class Priority(models.IntegerChoices):
+        NONE = 0, _("None")
+        MEDIUM = 1, _("Medium")
+        HIGH = 2, _("High")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
+    )
+    text = models.TextField(_("text"), max_length=2000)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NONE)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["-priority", "-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "priority", "created_at"], name="note_customer_idx")]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class DuplicateCandidate(models.Model):
+    """A pair of customers that are probably the same person, for staff to merge or dismiss."""
+
+    class Reason(models.TextChoices):
+        IDENTIFICATION = "identification", _("One order or message matched both")
+        SAME_PHONE = "same_phone", _("Same phone")
+        SAME_EMAIL = "same_email", _("Same email")
+        SAME_NAME = "same_name", _("Same name and similar phone")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    created_at = models.DateTimeField(_("found"), auto_now_add=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "first", "second"], name="duplicate_pair_uniq"),
+            models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="duplicate_pair_ordered"),
+        ]

@@ -1,0 +1,58 @@
+"""Reads of customers shared by the list, the card, bulk actions and (later) exports."""
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from companies.models import Company
+from customers.models import Customer, CustomerLabel, Label, Note
+from customers.phones import is_phone_like, phone_search_digits
+
+MIN_SEARCH_LENGTH = 3
+
+
+def customers_for_list(company: Company) -> QuerySet[Customer]:
+    """Customers with what a list row shows, in a fixed number of queries whatever the page size."""
+    return Customer.objects.prefetch_related(
+        "phones",
+        "emails",
+        Prefetch("labels", queryset=Label.objects.order_by("name")),
+    )
+
+
+def search_customers(company: Company, queryset: QuerySet[Customer], term: str) -> QuerySet[Customer]:
+    """Name, email or phone fragment, matched on the trigram-indexed search document.
+
+    A phone fragment is matched on its digits in any format: "+7 (916) 123", "8916123", "123-45".
+    """
+    term = term.strip()
+    if is_phone_like(term):
+        condition = Q()
+        for digits in phone_search_digits(term, company.default_region):
+            condition |= Q(search_document__contains=digits)
+        return queryset.filter(condition)
+    return queryset.filter(search_document__contains=term.upper())
+
+
+def customer_for_card(company: Company, pk: int) -> Customer:
+    return get_object_or_404(
+        Customer.objects.prefetch_related(
+            "phones", "emails", Prefetch("labels", queryset=Label.objects.order_by("name"))
+        ),
+        pk=pk,
+    )
+
+
+def notes_of(customer: Customer) -> QuerySet[Note]:
+    return Note.objects.filter(customer=customer).select_related("author")
+
+
+def labels_with_counts(company: Company) -> QuerySet[Label]:
+    counts = (
+        CustomerLabel.objects.filter(label=OuterRef("pk"))
+        .order_by()
+        .values("label")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Label.objects.annotate(customers_count=Coalesce(Subquery(counts), 0)).order_by("name")

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("bulk/labels/", views.bulk_label, name="bulk_label"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/delete/", views.customer_delete, name="delete"),
+    path("<int:pk>/favourite/", views.customer_favourite, name="favourite"),
+    path("<int:pk>/labels/", views.customer_label_add, name="label_add"),
+    path("<int:pk>/labels/<int:label_pk>/remove/", views.customer_label_remove, name="label_remove"),
+    path("<int:pk>/notes/", views.note_add, name="note_add"),
+    path("notes/<int:pk>/edit/", views.note_edit, name="note_edit"),
+    path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+    path("labels/", views.label_list, name="labels"),
+    path("labels/<int:pk>/edit/", views.label_edit, name="label_edit"),
+    path("labels/<int:pk>/delete/", views.label_delete, name="label_delete"),
+]

@@ -1,0 +1,322 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.http import HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from companies.decorators import company_view, require_admin
+from customers import services
+from customers.filters import CustomerFilter
+from customers.forms import BulkLabelForm, CustomerForm, LabelForm, NoteForm
+from customers.models import Customer, Label, Note
+from customers.queries import customer_for_card, customers_for_list, labels_with_counts, notes_of
+from customers.tables import CustomerTable
+
+PAGE_SIZES = (20, 50, 100)
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", PAGE_SIZES[0]))
+    except ValueError:
+        return PAGE_SIZES[0]
+    return size if size in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def _paginate(table, *, page, per_page: int) -> None:
+    """Only the offered page sizes; a page past the end shows the last one, a bad one the first."""
+    try:
+        table.paginate(page=page or 1, per_page=per_page)
+    except PageNotAnInteger:
+        table.paginate(page=1, per_page=per_page)
+    except EmptyPage:
+        table.paginate(page=table.paginator.num_pages, per_page=per_page)
+
+
+def _filtered(request, data: QueryDict) -> CustomerFilter:
+    return CustomerFilter(data, queryset=customers_for_list(request.company), company=request.company, request=request)
+
+
+@company_view()
+def customer_list(request):
+    filterset = _filtered(request, request.GET)
+    table = CustomerTable(filterset.qs, request=request)
+    RequestConfig(request, paginate=False).configure(table)
+    _paginate(table, page=request.GET.get("page"), per_page=_page_size(request))
+    context = {
+        "filterset": filterset,
+        "table": table,
+        "page_sizes": PAGE_SIZES,
+        "per_page": _page_size(request),
+        "bulk_form": BulkLabelForm(),
+        "filter_query": _filter_query(request.GET),
+        "is_filtered": any(filterset.form.cleaned_data.get(name) for name in filterset.form.cleaned_data)
+        if filterset.is_valid()
+        else True,
+    }
+    template = "customers/partials/results.html" if request.htmx else "customers/list.html"
+    return render(request, template, context)
+
+
+def _filter_query(data: QueryDict) -> str:
+    """The filter part of a query string, to carry the current filter into bulk actions."""
+    kept = QueryDict(mutable=True)
+    for name in CustomerFilter.base_filters:
+        for value in data.getlist(name):
+            kept.appendlist(name, value)
+    return kept.urlencode()
+
+
+@company_view()
+def customer_detail(request, pk):
+    customer = customer_for_card(request.company, pk)
+    context = {
+        "customer": customer,
+        "notes": notes_of(customer),
+        "note_form": NoteForm(),
+        "available_labels": Label.objects.exclude(pk__in=[label.pk for label in customer.labels.all()]).order_by(
+            "name"
+        ),
+    }
+    return render(request, "customers/detail.html", context)
+
+
+@company_view()
+def customer_create(request):
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.create_customer(
+                request.company,
+                fields=form.customer_fields(),
+                phones=form.cleaned_data["phones"],
+                emails=form.cleaned_data["emails"],
+                labels=form.cleaned_data["labels"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Customer %(name)s added.") % {"name": customer})
+            return redirect(customer)
+    return render(request, "customers/form.html", {"form": form})
+
+
+@company_view()
+def customer_edit(request, pk):
+    customer = customer_for_card(request.company, pk)
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_customer(
+                request.company,
+                customer=customer,
+                fields=form.customer_fields(),
+                phones=form.cleaned_data["phones"],
+                emails=form.cleaned_data["emails"],
+                labels=form.cleaned_data["labels"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": customer})
+            return redirect(customer)
+    return render(request, "customers/form.html", {"form": form, "customer": customer})
+
+
+@company_view(admin=True)
+def customer_delete(request, pk):
+    customer = customer_for_card(request.company, pk)
+    if request.method == "POST":
+        name = str(customer)
+        services.delete_customer(request.company, customer=customer, actor=request.user)
+        messages.success(request, _("Customer %(name)s deleted.") % {"name": name})
+        return redirect("customers:list")
+    return render(request, "customers/confirm_delete.html", {"customer": customer})
+
+
+@require_POST
+@company_view()
+def customer_favourite(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    favourite = request.POST.get("favourite") == "1"
+    services.set_favourite(request.company, customer=customer, favourite=favourite, actor=request.user)
+    if request.htmx:
+        return render(request, "customers/cells/favourite.html", {"customer": customer})
+    return redirect(customer)
+
+
+@require_POST
+@company_view()
+def customer_label_add(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    label = get_object_or_404(Label, pk=request.POST.get("label") or 0)
+    services.add_label(
+        request.company, label=label, customers=Customer.objects.filter(pk=customer.pk), actor=request.user
+    )
+    messages.success(request, _("Label %(label)s added.") % {"label": label})
+    return redirect(customer)
+
+
+@require_POST
+@company_view()
+def customer_label_remove(request, pk, label_pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    label = get_object_or_404(Label, pk=label_pk)
+    services.remove_label(
+        request.company, label=label, customers=Customer.objects.filter(pk=customer.pk), actor=request.user
+    )
+    messages.success(request, _("Label %(label)s removed.") % {"label": label})
+    return redirect(customer)
+
+
+@require_POST
+@company_view()
+def bulk_label(request):
+    """Adds or removes a label on the ticked customers, or on every customer the filter matches."""
+    form = BulkLabelForm(request.POST)
+    back = reverse("customers:list") + ("?" + request.POST["filter_query"] if request.POST.get("filter_query") else "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return HttpResponseRedirect(back)
+    if form.cleaned_data["all_matching"]:
+        require_admin(request)
+        filterset = _filtered(request, QueryDict(request.POST.get("filter_query", "")))
+        audience = filterset.qs
+    else:
+        audience = Customer.objects.filter(pk__in=form.cleaned_data["selected"])
+    label = form.cleaned_data["label"]
+    if form.cleaned_data["action"] == "add":
+        count = services.add_label(request.company, label=label, customers=audience, actor=request.user)
+        text = ngettext(
+            "Label %(label)s added to %(count)d customer.", "Label %(label)s added to %(count)d customers.", count
+        )
+    else:
+        count = services.remove_label(request.company, label=label, customers=audience, actor=request.user)
+        text = ngettext(
+            "Label %(label)s removed from %(count)d customer.",
+            "Label %(label)s removed from %(count)d customers.",
+            count,
+        )
+    messages.success(request, text % {"label": label, "count": count})
+    return HttpResponseRedirect(back)
+
+
+# Labels -----------------------------------------------------------------------------------------
+
+
+@company_view()
+def label_list(request):
+    form = LabelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            label = services.create_label(
+                request.company, name=form.cleaned_data["name"], color=form.cleaned_data["color"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Label %(label)s created.") % {"label": label})
+            return redirect("customers:labels")
+    return render(request, "customers/labels.html", {"labels": labels_with_counts(request.company), "form": form})
+
+
+@company_view()
+def label_edit(request, pk):
+    label = get_object_or_404(Label, pk=pk)
+    form = LabelForm(request.POST or None, instance=label)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_label(
+                request.company,
+                label=label,
+                name=form.cleaned_data["name"],
+                color=form.cleaned_data["color"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Label %(label)s saved.") % {"label": label})
+            return redirect("customers:labels")
+    return render(request, "customers/label_form.html", {"form": form, "label": label})
+
+
+@company_view(admin=True)
+def label_delete(request, pk):
+    label = get_object_or_404(labels_with_counts(request.company), pk=pk)
+    if request.method == "POST":
+        services.delete_label(request.company, label=label, actor=request.user)
+        messages.success(request, _("Label %(label)s deleted.") % {"label": label})
+        return redirect("customers:labels")
+    return render(request, "customers/label_confirm_delete.html", {"label": label})
+
+
+# Notes ------------------------------------------------------------------------------------------
+
+
+@require_POST
+@company_view()
+def note_add(request, pk):
+    customer = customer_for_card(request.company, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_note(
+                request.company,
+                customer=customer,
+                text=form.cleaned_data["text"],
+                priority=form.cleaned_data["priority"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Note added."))
+            return redirect(customer)
+    context = {
+        "customer": customer,
+        "notes": notes_of(customer),
+        "note_form": form,
+        "available_labels": Label.objects.none(),
+    }
+    return render(request, "customers/detail.html", context, status=400)
+
+
+@company_view()
+def note_edit(request, pk):
+    note = get_object_or_404(Note.objects.select_related("customer"), pk=pk)
+    form = NoteForm(request.POST or None, instance=note)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_note(
+                request.company,
+                note=note,
+                text=form.cleaned_data["text"],
+                priority=form.cleaned_data["priority"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Note saved."))
+            return redirect(note.customer)
+    return render(request, "customers/note_form.html", {"form": form, "note": note})
+
+
+@company_view()
+def note_delete(request, pk):
+    note = get_object_or_404(Note.objects.select_related("customer"), pk=pk)
+    if request.method == "POST":
+        services.delete_note(request.company, note=note, actor=request.user)
+        messages.success(request, _("Note deleted."))
+        return redirect(note.customer)
+    return render(request, "customers/note_confirm_delete.html", {"note": note})

@@ -1,0 +1,52 @@
+// Small behaviours for server-rendered pages; everything works without them, only less smoothly.
+(function () {
+  "use strict";
+
+  function updateSelectedCount() {
+    const counter = document.querySelector("[data-selected-count]");
+    if (!counter) return;
+    const ticked = document.querySelectorAll('input[name="selected"]:checked').length;
+    if (!counter.dataset.idle) counter.dataset.idle = counter.textContent;
+    counter.textContent = ticked ? counter.dataset.template.replace("%s", ticked) : counter.dataset.idle;
+  }
+
+  document.addEventListener("change", function (event) {
+    const target = event.target;
+    if (target.matches("[data-select-all]")) {
+      document.querySelectorAll('input[name="selected"]').forEach(function (box) { box.checked = target.checked; });
+    }
+    if (target.matches('input[name="selected"], [data-select-all]')) updateSelectedCount();
+  });
+
+  document.addEventListener("submit", function (event) {
+    const all = event.target.querySelector("input[name=all_matching]:checked");
+    if (all && !window.confirm(all.dataset.confirm)) event.preventDefault();
+  });
+
+  document.addEventListener("click", function (event) {
+    const add = event.target.closest("[data-add-item]");
+    if (add) {
+      const box = add.closest(".multiple-input");
+      const items = box.querySelector(".multiple-input-items");
+      const count = items.querySelectorAll(".multiple-input-item").length;
+      if (count >= Number(box.dataset.max)) return;
+      const copy = items.querySelector(".multiple-input-item").cloneNode(true);
+      const input = copy.querySelector("input");
+      input.value = "";
+      input.removeAttribute("id");
+      items.appendChild(copy);
+      input.focus();
+      add.hidden = count + 1 >= Number(box.dataset.max);
+    }
+    const remove = event.target.closest("[data-remove-item]");
+    if (remove) {
+      const box = remove.closest(".multiple-input");
+      const items = box.querySelectorAll(".multiple-input-item");
+      if (items.length > 1) remove.closest(".multiple-input-item").remove();
+      else items[0].querySelector("input").value = "";
+      box.querySelector("[data-add-item]").hidden = false;
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", updateSelectedCount);
+})();

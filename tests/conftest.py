@@ -1,0 +1,76 @@
+"""A two-company world shared by the view tests: company A with an owner, an admin and a manager,
+and company B with one user who must never see or change anything of A's."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from companies.models import Company, Membership, User
+from tests.factories import CompanyFactory, LabelFactory, MembershipFactory, UserFactory, make_customer
+
+
+@pytest.fixture(autouse=True)
+def _test_setup_runs_unscoped(settings):
+    # Fixtures and assertions read across companies; requests still run in their company's scope
+    # (the middleware opens it inside this), and services filter by the company they are given.
+    settings.LANGUAGE_CODE = "en"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with scopes_disabled():
+        yield
+
+
+@dataclass
+class World:
+    company_a: Company
+    company_b: Company
+    owner_a: User
+    admin_a: User
+    manager_a: User
+    user_b: User
+
+    def client_for(self, user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def world(db) -> World:
+    company_a = CompanyFactory(name="Alpha Flowers")
+    company_b = CompanyFactory(name="Beta Tools")
+    owner_a = MembershipFactory(company=company_a, role=Membership.Role.OWNER, user__email="owner@a.example").user
+    admin_a = MembershipFactory(company=company_a, role=Membership.Role.ADMIN, user__email="admin@a.example").user
+    manager_a = MembershipFactory(company=company_a, role=Membership.Role.MANAGER, user__email="manager@a.example").user
+    user_b = MembershipFactory(company=company_b, role=Membership.Role.OWNER, user__email="owner@b.example").user
+    return World(company_a, company_b, owner_a, admin_a, manager_a, user_b)
+
+
+@pytest.fixture
+def owner_client(world) -> Client:
+    return world.client_for(world.owner_a)
+
+
+@pytest.fixture
+def manager_client(world) -> Client:
+    return world.client_for(world.manager_a)
+
+
+@pytest.fixture
+def b_client(world) -> Client:
+    return world.client_for(world.user_b)
+
+
+@pytest.fixture
+def customer_a(world):
+    label = LabelFactory(company=world.company_a, name="VIP")
+    return make_customer(
+        world.company_a, name="Anna Smirnova", phones=["+7 916 123-45-67"], emails=["Anna@Example.com"], labels=[label]
+    )
+
+
+__all__ = ["LabelFactory", "UserFactory", "make_customer"]

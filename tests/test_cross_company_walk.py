@@ -1,0 +1,138 @@
+"""Every URL of the project, requested by a user of company B with the ids of company A's objects.
+
+The URL list comes from the resolver, so a new page is walked as soon as it exists. For each URL
+the test sends a GET and a POST (with form data that names A's objects too) and asserts that
+nothing of A's shows up in the response and nothing of A's has changed.
+"""
+
+import itertools
+
+import pytest
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label, Note
+from customers.services import add_note
+from tests.factories import LabelFactory, make_customer
+
+SECRET = "ALPHASECRET"
+
+
+def walk(patterns, namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", tuple(entry.pattern.regex.groupindex)
+
+
+def all_url_names():
+    return sorted(set(walk(get_resolver().url_patterns)), key=lambda item: item[0])
+
+
+def snapshot(company):
+    """Everything of company A a request could change, as plain values."""
+    return {
+        "company": list(type(company).objects.filter(pk=company.pk).values()),
+        "memberships": list(company.memberships.values()),
+        "customers": list(Customer.objects.filter(company=company).order_by("pk").values()),
+        "phones": list(CustomerPhone.objects.filter(company=company).order_by("pk").values()),
+        "emails": list(CustomerEmail.objects.filter(company=company).order_by("pk").values()),
+        "labels": list(Label.objects.filter(company=company).order_by("pk").values()),
+        "customer_labels": list(CustomerLabel.objects.filter(company=company).order_by("pk").values()),
+        "notes": list(Note.objects.filter(company=company).order_by("pk").values()),
+    }
+
+
+@pytest.fixture
+def company_a_objects(world):
+    label = LabelFactory(company=world.company_a, name=f"{SECRET} label")
+    customer = make_customer(
+        world.company_a,
+        name=f"{SECRET} customer",
+        phones=["+79161234567"],
+        emails=[f"{SECRET.lower()}@example.com"],
+        labels=[label],
+    )
+    note = add_note(world.company_a, customer=customer, text=f"{SECRET} note", priority=2, actor=world.owner_a)
+    return {
+        "customer": customer.pk,
+        "label": label.pk,
+        "note": note.pk,
+        "phone": customer.phones.get().pk,
+        "email": customer.emails.get().pk,
+        "company": world.company_a.pk,
+    }
+
+
+def candidate_values(param, ids):
+    if param in {"app_label"}:
+        return [config.label for config in apps.get_app_configs()]
+    if param == "model_name":
+        return [model._meta.model_name for model in apps.get_models()]
+    if param in {"uidb64", "token"}:
+        return ["MQ", "set-password"]
+    if param == "content_type_id":
+        return [ContentType.objects.get_for_model(Customer).pk]
+    return sorted(set(ids.values()))
+
+
+def urls_with_a_ids(name, params, ids):
+    if not params:
+        yield reverse(name)
+        return
+    found = False
+    for values in itertools.product(*(candidate_values(p, ids) for p in params)):
+        try:
+            url = reverse(name, kwargs=dict(zip(params, values, strict=True)))
+        except NoReverseMatch:
+            continue
+        found = True
+        yield url
+    assert found, f"the walk cannot build a URL for {name}({params}); teach candidate_values about it"
+
+
+def test_the_walk_sees_the_customer_pages():
+    names = {name for name, _params in all_url_names()}
+    assert {"customers:list", "customers:detail", "customers:note_edit", "customers:label_edit"} <= names
+
+
+def test_company_b_sees_and_changes_nothing_of_company_a(world, company_a_objects, b_client):
+    before = snapshot(world.company_a)
+    post_data = {
+        "label": company_a_objects["label"],
+        "selected": [company_a_objects["customer"]],
+        "action": "add",
+        "all_matching": "1",
+        "filter_query": "",
+        "favourite": "1",
+        "text": "changed by B",
+        "priority": "0",
+        "name": "changed by B",
+        "color": "#000000",
+        "full_name": "changed by B",
+        "phones": ["+79161234567"],
+        "company": company_a_objects["company"],
+        "language": "ru",
+        "status": "potential",
+        "acquisition_channel": "manual",
+        "discount_percent": "1",
+    }
+    walked = 0
+    for name, params in all_url_names():
+        if name in {"logout"}:
+            continue  # signing B out would end the walk early; it touches nothing of A's
+        for url in urls_with_a_ids(name, params, company_a_objects):
+            for method in ("get", "post"):
+                response = getattr(b_client, method)(url, post_data if method == "post" else None)
+                walked += 1
+                body = response.content.decode(errors="replace")
+                assert SECRET not in body and SECRET.lower() not in body, f"{method.upper()} {url} shows A's data"
+                if params and any(p in {"pk", "label_pk"} for p in params):
+                    assert response.status_code in {302, 404, 405}, f"{method.upper()} {url}: {response.status_code}"
+                    if response.status_code == 302:
+                        assert "/admin/" in response.url or "/login/" in response.url, f"{url} → {response.url}"
+    assert snapshot(world.company_a) == before
+    assert walked > 50
