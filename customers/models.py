@@ -212,6 +212,9 @@ class CustomerLabel(models.Model):
         ]
         indexes = [models.Index(fields=["company", "label", "customer"], name="customer_label_by_label_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.label_id}"
+
 
 class Note(models.Model):
     class Priority(models.IntegerChoices):
@@ -263,3 +266,6 @@ class DuplicateCandidate(models.Model):
             models.UniqueConstraint(fields=["company", "first", "second"], name="duplicate_pair_uniq"),
             models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="duplicate_pair_ordered"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id}"

@@ -21,7 +21,8 @@ def normalize_phone(raw: str, region: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
             _(
-                "“%(value)s” is not a valid phone number. Numbers from abroad need the country code, as in +44 20 7946 0958."
+                "“%(value)s” is not a valid phone number. "
+                "Numbers from abroad need the country code, as in +44 20 7946 0958."
             ),
             params={"value": raw},
             code="invalid_phone",
