@@ -1,10 +1,10 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from companies import views as company_views
+from companies.forms import PasswordResetForm
 
 admin.site.site_header = _("CRM portal administration")
 admin.site.site_title = _("CRM portal")
@@ -19,10 +19,10 @@ urlpatterns = [
     path(
         "password/reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=PasswordResetForm,
             email_template_name="registration/password_reset_email.txt",
             html_email_template_name="registration/password_reset_email.html",
             subject_template_name="registration/password_reset_subject.txt",
-            extra_email_context={"site_url": settings.SITE_URL},
         ),
         name="password_reset",
     ),

@@ -8,6 +8,7 @@ from django.test import Client
 from django_scopes import scopes_disabled
 
 from companies.models import Company, Membership, User
+from config.celery import app as celery_app
 from tests.factories import CompanyFactory, LabelFactory, MembershipFactory, UserFactory, make_customer
 
 
@@ -20,6 +21,7 @@ def _test_setup_runs_unscoped(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    celery_app.conf.task_always_eager = True
     with scopes_disabled():
         yield
 

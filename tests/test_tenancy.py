@@ -1,0 +1,56 @@
+"""Tenancy is structural: tenant models refuse to query without a company scope, and the few
+places that cross companies on purpose are listed here, so a new one is a visible decision."""
+
+import subprocess
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django_scopes import scope, scopes_disabled
+from django_scopes.exceptions import ScopeError
+
+from customers.models import Customer
+from tests.factories import make_customer
+
+# Every `scopes_disabled()` outside tests, with why it may cross companies.
+ALLOWED_UNSCOPED = {
+    "companies/middleware.py",  # the Django admin is for portal admins, across companies
+    "customers/management/commands/seed_demo.py",  # creates companies and their users
+}
+
+TENANT_APPS = {"customers"}
+
+
+def test_every_tenant_model_has_a_company_and_the_scoped_manager():
+    for model in apps.get_models():
+        if model._meta.app_label not in TENANT_APPS or model._meta.auto_created:
+            continue
+        field = model._meta.get_field("company")
+        assert not field.null, f"{model.__name__}.company must not be null"
+        assert hasattr(model._default_manager, "with_scope"), f"{model.__name__} must use ScopedManager"
+
+
+def test_a_query_outside_a_company_scope_raises(world):
+    make_customer(world.company_a, name="Scoped")
+    with scope(), pytest.raises(ScopeError):
+        list(Customer.objects.all())
+
+
+def test_inside_a_scope_only_that_companys_rows_are_seen(world):
+    make_customer(world.company_a, name="Mine")
+    make_customer(world.company_b, name="Theirs")
+    with scope(company=world.company_a):
+        assert [c.full_name for c in Customer.objects.all()] == ["Mine"]
+    with scopes_disabled():
+        assert Customer.objects.count() == 2
+
+
+def test_scopes_disabled_appears_only_where_crossing_companies_is_the_point():
+    found = subprocess.run(
+        ["git", "grep", "-l", "scopes_disabled()", "--", "*.py", ":!tests/*"],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    assert set(found) == ALLOWED_UNSCOPED
