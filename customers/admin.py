@@ -3,15 +3,26 @@ from django.contrib import admin
 from customers.models import Customer, CustomerEmail, CustomerPhone, Label, Note
 
 
-class PhoneInline(admin.TabularInline):
-    model = CustomerPhone
+class ReadOnlyInline(admin.TabularInline):
+    """Contacts change only through the customer services, which normalize and de-duplicate them."""
+
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PhoneInline(ReadOnlyInline):
+    model = CustomerPhone
     fields = ["number", "position"]
 
 
-class EmailInline(admin.TabularInline):
+class EmailInline(ReadOnlyInline):
     model = CustomerEmail
-    extra = 0
     fields = ["email", "position"]
 
 

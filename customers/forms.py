@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import MAX_EMAILS, MAX_PHONES, Customer, Label, Note
@@ -67,8 +68,6 @@ class CustomerForm(forms.ModelForm):
         max_items=MAX_PHONES,
         item_max_length=32,
         widget=MultipleInputWidget(input_type="tel", max_items=MAX_PHONES, placeholder="+7 916 123-45-67"),
-        help_text=_("Up to %(max)d. Numbers without a country code are read as the company's region.")
-        % {"max": MAX_PHONES},
     )
     emails = MultipleValueField(
         label=_("Emails"),
@@ -76,7 +75,6 @@ class CustomerForm(forms.ModelForm):
         max_items=MAX_EMAILS,
         item_max_length=255,
         widget=MultipleInputWidget(input_type="email", max_items=MAX_EMAILS, placeholder="name@example.com"),
-        help_text=_("Up to %(max)d.") % {"max": MAX_EMAILS},
     )
     labels = forms.ModelMultipleChoiceField(
         label=_("Labels"), queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
@@ -117,6 +115,10 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["phones"].help_text = gettext(
+            "Up to %(max)d. Numbers without a country code are read as the company's region."
+        ) % {"max": MAX_PHONES}
+        self.fields["emails"].help_text = gettext("Up to %(max)d.") % {"max": MAX_EMAILS}
         # Choices come from the request's company (its scope is open), never at import time.
         self.fields["labels"].queryset = Label.objects.order_by("name")
         if self.instance.pk:

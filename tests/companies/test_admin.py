@@ -1,0 +1,51 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import LabelFactory, UserFactory, make_customer
+
+
+@pytest.fixture
+def portal_admin_client(world, client):
+    client.force_login(UserFactory(email="portal@example.com", is_staff=True, is_superuser=True))
+    return client
+
+
+def test_portal_admins_manage_companies_users_and_memberships(world, portal_admin_client):
+    customer = make_customer(world.company_a, name="Admin view", phones=["+79161234567"])
+    label = LabelFactory(company=world.company_a)
+    pages = [
+        reverse("admin:companies_company_changelist"),
+        reverse("admin:companies_company_change", args=[world.company_a.pk]),
+        reverse("admin:companies_user_changelist"),
+        reverse("admin:companies_user_change", args=[world.owner_a.pk]),
+        reverse("admin:companies_user_add"),
+        reverse("admin:companies_membership_changelist"),
+        reverse("admin:customers_customer_changelist"),
+        reverse("admin:customers_customer_change", args=[customer.pk]),
+        reverse("admin:customers_label_change", args=[label.pk]),
+    ]
+    for url in pages:
+        assert portal_admin_client.get(url).status_code == 200, url
+
+
+def test_a_portal_admin_moves_a_company_to_the_paid_plan(world, portal_admin_client):
+    company = world.company_a
+    data = {
+        "name": company.name,
+        "plan": "free",
+        "default_region": "RU",
+        "base_currency": "RUB",
+        "time_zone": "Europe/Moscow",
+        "language": "ru",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+    }
+    response = portal_admin_client.post(reverse("admin:companies_company_change", args=[company.pk]), data)
+    assert response.status_code == 302
+    company.refresh_from_db()
+    assert company.plan == "free"
+
+
+def test_staff_members_of_companies_are_not_portal_admins(world, owner_client):
+    response = owner_client.get(reverse("admin:companies_company_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response.url
