@@ -1,5 +1,5 @@
 # `make run` and `make test` are all a user needs; see README.md.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
