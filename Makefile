@@ -32,7 +32,7 @@ test: $(STAMP)
 
 # Refresh the translation catalogues after changing UI strings, then translate the new entries.
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages --locale ru --locale en --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python manage.py makemessages --locale ru --locale en --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 lint: $(STAMP)
