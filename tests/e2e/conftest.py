@@ -1,0 +1,89 @@
+"""Browser fixtures for the end-to-end tests: Debian's Chromium driven by Playwright's sync API.
+
+The browser is the system one (/usr/bin/chromium); Playwright's own browser downloads are never used.
+Without it the tests skip locally, but fail when the CI variable is set, so CI never passes silently.
+On a failing test a full-page screenshot is saved under test-artifacts/ at the repository root.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "test-artifacts"
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keeps each phase's report on the test item, so the page fixture knows whether the test failed.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _orm_allowed_next_to_playwright():
+    """Playwright's sync API keeps an asyncio event loop running in the test thread from start() to
+    stop(), so Django refuses ORM calls there (SynchronousOnlyOperation). Nothing async shares a
+    connection with that thread, the case Django documents DJANGO_ALLOW_ASYNC_UNSAFE for.
+
+    It is set only while this package runs, not at import time: a module-level os.environ change
+    would last for the whole pytest session and reach subprocesses, and `manage.py check --deploy`
+    (tests/test_deploy_check.py) fails with async.E001 when it sees the variable.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+@pytest.fixture(scope="package")
+def playwright(_orm_allowed_next_to_playwright) -> Playwright:
+    # Package scope: the event loop is stopped once the e2e tests are done, before any other tests.
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is not installed; the end-to-end tests need Debian's chromium package"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    manager = sync_playwright().start()
+    yield manager
+    manager.stop()
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Browser:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(request, browser: Browser) -> Page:
+    """A fresh browser context (no cookies) and page per test; screenshot on failure."""
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS_DIR.mkdir(exist_ok=True)
+            name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+            try:
+                page.screenshot(path=str(ARTIFACTS_DIR / f"{name}.png"), full_page=True)
+            except Exception as error:  # a broken page must not hide the test's own failure
+                print(f"Could not save a screenshot: {error}")
+        context.close()
