@@ -72,18 +72,21 @@ def _filter_query(data: QueryDict) -> str:
     return kept.urlencode()
 
 
-@company_view()
-def customer_detail(request, pk):
-    customer = customer_for_card(request.company, pk)
-    context = {
+def _card_context(customer: Customer, note_form: NoteForm) -> dict:
+    return {
         "customer": customer,
         "notes": notes_of(customer),
-        "note_form": NoteForm(),
+        "note_form": note_form,
         "available_labels": Label.objects.exclude(pk__in=[label.pk for label in customer.labels.all()]).order_by(
             "name"
         ),
     }
-    return render(request, "customers/detail.html", context)
+
+
+@company_view()
+def customer_detail(request, pk):
+    customer = customer_for_card(request.company, pk)
+    return render(request, "customers/detail.html", _card_context(customer, NoteForm()))
 
 
 @company_view()
@@ -282,13 +285,7 @@ def note_add(request, pk):
         else:
             messages.success(request, _("Note added."))
             return redirect(customer)
-    context = {
-        "customer": customer,
-        "notes": notes_of(customer),
-        "note_form": form,
-        "available_labels": Label.objects.none(),
-    }
-    return render(request, "customers/detail.html", context, status=400)
+    return render(request, "customers/detail.html", _card_context(customer, form), status=400)
 
 
 @company_view()

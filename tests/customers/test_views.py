@@ -263,3 +263,23 @@ def test_the_list_query_count_does_not_grow_with_the_page_size(world, owner_clie
     assert counts[20] == counts[100]
     with django_assert_max_num_queries(12):
         owner_client.get(LIST, {"per_page": 100, "q": "c1", "sort": "-orders_sum"})
+
+
+def test_the_card_query_count_does_not_grow_with_notes_or_labels(world, owner_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from customers.services import add_note
+
+    counts = []
+    for notes in (1, 15):
+        labels = [LabelFactory(company=world.company_a) for _ in range(notes)]
+        customer = make_customer(
+            world.company_a, name=f"N{notes}", phones=["+7916000000" + str(notes % 10)], labels=labels
+        )
+        for i in range(notes):
+            add_note(world.company_a, customer=customer, text=f"note {i}", priority=i % 3, actor=world.owner_a)
+        with CaptureQueriesContext(connection) as queries:
+            assert owner_client.get(customer.get_absolute_url()).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
