@@ -8,7 +8,7 @@ PORT ?= 8000
 
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test install migrate demo messages lint bench clean
+.PHONY: run test install messages lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

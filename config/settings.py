@@ -85,7 +85,7 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 # Database: PostgreSQL in production and CI, an SQLite file under var/ for `make run`.
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
     )
 }

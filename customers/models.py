@@ -126,7 +126,7 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         # The trigram search index and the NULLS LAST indexes for "last order" are PostgreSQL-only
-        # and live in migration 0002.
+        # and live in migrations 0002 and 0003.
         indexes = [
             models.Index(F("company"), F("created_at").desc(), F("id").desc(), name="customer_newest_idx"),
             models.Index(fields=["company", "full_name", "id"], name="customer_name_idx"),

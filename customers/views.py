@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger
@@ -15,7 +17,7 @@ from customers.filters import CustomerFilter
 from customers.forms import BulkLabelForm, CustomerForm, LabelForm, NoteForm
 from customers.models import Customer, Label, Note
 from customers.queries import customer_for_card, customers_for_list, labels_with_counts, notes_of
-from customers.tables import CustomerTable
+from customers.tables import CustomerTable, DeferredJoinPaginator
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -30,12 +32,13 @@ def _page_size(request) -> int:
 
 def _paginate(table, *, page, per_page: int) -> None:
     """Only the offered page sizes; a page past the end shows the last one, a bad one the first."""
+    paginate = partial(table.paginate, DeferredJoinPaginator, per_page=per_page)
     try:
-        table.paginate(page=page or 1, per_page=per_page)
+        paginate(page=page or 1)
     except PageNotAnInteger:
-        table.paginate(page=1, per_page=per_page)
+        paginate(page=1)
     except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=per_page)
+        paginate(page=table.paginator.num_pages)
 
 
 def _filtered(request, data: QueryDict) -> CustomerFilter:
