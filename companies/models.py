@@ -1,11 +1,14 @@
 import zoneinfo
+from decimal import Decimal
 
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
 
 CURRENCY_CHOICES = [
     ("RUB", _("Russian rouble (RUB)")),
@@ -97,6 +100,8 @@ class Company(models.Model):
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ru")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # The last order number handed out; place_order takes it under a row lock.
+    last_order_number = models.PositiveIntegerField(default=0, editable=False)
     members = models.ManyToManyField(User, through="Membership", related_name="companies")
 
     class Meta:
@@ -137,3 +142,29 @@ class Membership(models.Model):
     def is_admin(self) -> bool:
         """Owners can do everything admins can."""
         return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+
+class ExchangeRate(models.Model):
+    """The company's own rate: one unit of `currency` is worth `rate` units of its base currency."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    rate = models.DecimalField(
+        _("rate"), max_digits=14, decimal_places=6, validators=[MinValueValidator(Decimal("0.000001"))]
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "currency"], name="rate_company_currency_uniq"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate}"

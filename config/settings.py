@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "companies",
     "customers",
+    "orders",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,288 @@
+"""Every write to orders: placing them, moving them through statuses, labelling them.
+
+The customer's figures (orders count and sum, first and last order, last activity) are kept in
+step in the same transaction, recomputed from that customer's orders under a row lock.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from companies.models import Company, ExchangeRate
+from customers.models import Customer, Label
+from customers.services import find_or_create_customer
+from orders.models import MAX_QUANTITY, Order, OrderItem, OrderLabel, OrderStatusChange, Product
+
+CENT = Decimal("0.01")
+
+# Where an order may go from each status; cancelling is possible until it ships.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Order.Status.NEW: (Order.Status.CONFIRMED, Order.Status.CANCELLED),
+    Order.Status.CONFIRMED: (Order.Status.IN_PRODUCTION, Order.Status.CANCELLED),
+    Order.Status.IN_PRODUCTION: (Order.Status.SHIPPED, Order.Status.CANCELLED),
+    Order.Status.SHIPPED: (Order.Status.COMPLETED,),
+    Order.Status.COMPLETED: (),
+    Order.Status.CANCELLED: (),
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an order: a catalog product, or (staff only) a free line with its own price."""
+
+    quantity: int
+    product_id: int | None = None
+    name: str = ""
+    unit_price: Decimal | None = None  # free lines only, in the order's currency
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def rates_of(company: Company) -> dict[str, Decimal]:
+    """Units of the base currency per unit of each currency the company has a rate for."""
+    rates = dict(ExchangeRate.objects.filter(company=company).values_list("currency", "rate"))
+    rates[company.base_currency] = Decimal("1")
+    return rates
+
+
+def rate_for(company: Company, currency: str, rates: dict[str, Decimal] | None = None) -> Decimal:
+    rates = rates if rates is not None else rates_of(company)
+    if currency not in rates:
+        raise ValidationError(
+            _("There is no exchange rate for %(currency)s yet; an admin can add it under Exchange rates."),
+            params={"currency": currency},
+            code="missing_rate",
+        )
+    return rates[currency]
+
+
+def personal_price(product: Product, *, discount_percent: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal:
+    """The product's price for a customer: their discount off the base price, in `currency`."""
+    company = product.company
+    in_base = product.price * rate_for(company, product.currency, rates)
+    converted = in_base / rate_for(company, currency, rates)
+    return money(converted * (Decimal("100") - discount_percent) / Decimal("100"))
+
+
+def place_order(
+    company: Company,
+    *,
+    lines: Sequence[Line],
+    source: str,
+    customer: Customer | None = None,
+    name: str = "",
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    currency: str = "",
+    payment_method: str = "",
+    delivery_method: str = "",
+    comment: str = "",
+    actor=None,
+) -> Order:
+    """The one path for an order. Identifies the customer by phone or email unless given one,
+    prices every catalog line from the catalog (nothing the browser says about prices counts),
+    and keeps the customer's figures in step."""
+    lines = [line for line in lines if line.quantity != 0 or line.product_id or line.name]
+    _check_lines(lines, allow_free=source == Order.Source.STAFF)
+    with transaction.atomic():
+        if customer is None:
+            customer, _created = find_or_create_customer(
+                company, name=name, phones=phones, emails=emails, source=_channel_for(source)
+            )
+        customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
+        currency = currency or customer.preferred_currency or company.base_currency
+        rates = rates_of(company)
+        rate = rate_for(company, currency, rates)
+        products = {
+            p.pk: p
+            for p in Product.objects.filter(
+                company=company, pk__in=[line.product_id for line in lines if line.product_id]
+            ).select_related("company")
+        }
+        items = []
+        for line in lines:
+            if line.product_id:
+                product = products.get(line.product_id)
+                if product is None or not product.is_active:
+                    raise ValidationError(
+                        _("A product in the order is no longer available; remove it and try again."), code="product"
+                    )
+                unit_price = personal_price(
+                    product, discount_percent=customer.discount_percent, currency=currency, rates=rates
+                )
+                items.append(
+                    OrderItem(
+                        company=company,
+                        product=product,
+                        name=product.name,
+                        sku=product.sku,
+                        quantity=line.quantity,
+                        unit_price=unit_price,
+                        line_total=money(unit_price * line.quantity),
+                    )
+                )
+            else:
+                unit_price = money(line.unit_price)
+                items.append(
+                    OrderItem(
+                        company=company,
+                        name=line.name.strip()[:255],
+                        quantity=line.quantity,
+                        unit_price=unit_price,
+                        line_total=money(unit_price * line.quantity),
+                    )
+                )
+        total = sum((item.line_total for item in items), Decimal("0"))
+        locked_company = Company.objects.select_for_update().get(pk=company.pk)
+        locked_company.last_order_number += 1
+        locked_company.save(update_fields=["last_order_number"])
+        contact_phone = customer.phones.values_list("number", flat=True).first() or ""
+        contact_email = customer.emails.values_list("email", flat=True).first() or ""
+        order = Order(
+            company=company,
+            number=locked_company.last_order_number,
+            customer=customer,
+            customer_name=(name.strip() or customer.full_name)[:255],
+            customer_email=(next(iter(emails), "") or contact_email).strip().lower()[:255],
+            customer_phone=contact_phone,
+            source=source,
+            currency=currency,
+            rate=rate,
+            discount_percent=customer.discount_percent,
+            items_count=sum(item.quantity for item in items),
+            total=total,
+            total_base=money(total * rate),
+            payment_method=payment_method,
+            delivery_method=delivery_method,
+            comment=comment.strip(),
+            created_by=actor,
+        )
+        order.full_clean(exclude=["company", "customer", "created_by"])
+        order.save()
+        for item in items:
+            item.order = order
+        OrderItem.objects.bulk_create(items)
+        OrderStatusChange.objects.create(company=company, order=order, to_status=order.status, actor=actor)
+        refresh_customer_stats(customer)
+    return order
+
+
+def _channel_for(source: str) -> str:
+    return {
+        Order.Source.QUICK_LINK: Customer.Channel.QUICK_LINK,
+        Order.Source.MESSAGE: Customer.Channel.MESSAGE,
+        Order.Source.IMPORT: Customer.Channel.IMPORT,
+    }.get(source, Customer.Channel.ORDER)
+
+
+def _check_lines(lines: Sequence[Line], *, allow_free: bool) -> None:
+    if not lines:
+        raise ValidationError(_("An order needs at least one item."), code="empty")
+    for line in lines:
+        if not isinstance(line.quantity, int) or not 1 <= line.quantity <= MAX_QUANTITY:
+            raise ValidationError(
+                _("A quantity must be a whole number from 1 to %(max)d."), params={"max": MAX_QUANTITY}, code="quantity"
+            )
+        if line.product_id:
+            continue
+        if not allow_free:
+            raise ValidationError(_("Choose products from the catalog."), code="free_line")
+        if not line.name.strip() or line.unit_price is None or line.unit_price < 0:
+            raise ValidationError(_("A free line needs a name and a price of zero or more."), code="free_line")
+
+
+def refresh_customer_stats(customer: Customer) -> None:
+    """Recomputes the customer's order figures from their orders; cancelled ones do not count.
+
+    Called inside the transaction that changed an order, with the customer row locked, so the
+    stored figures always equal what `rebuild_customer_stats` would compute.
+    """
+    figures = Order.objects.filter(company_id=customer.company_id, customer=customer).aggregate(
+        count=Count("pk", filter=~Q(status=Order.Status.CANCELLED)),
+        total=Coalesce(Sum("total_base", filter=~Q(status=Order.Status.CANCELLED)), Decimal("0")),
+        first=Min("created_at", filter=~Q(status=Order.Status.CANCELLED)),
+        last=Max("created_at", filter=~Q(status=Order.Status.CANCELLED)),
+        last_any=Max("created_at"),
+    )
+    customer.orders_count = figures["count"]
+    customer.orders_sum = figures["total"]
+    customer.first_order_at = figures["first"]
+    customer.last_order_at = figures["last"]
+    # Placing an order is activity even if it is cancelled later; messages join this later.
+    customer.last_activity_at = figures["last_any"]
+    fields = ["orders_count", "orders_sum", "first_order_at", "last_order_at", "last_activity_at"]
+    if customer.orders_count and customer.status == Customer.Status.POTENTIAL:
+        customer.status = Customer.Status.CURRENT
+        fields.append("status")
+    Customer.objects.filter(pk=customer.pk).update(**{name: getattr(customer, name) for name in fields})
+
+
+def rebuild_all_customer_stats(company: Company) -> int:
+    """Recomputes every customer's order figures from their orders, in one UPDATE per company."""
+
+    def per_customer(aggregate):
+        live_orders = (
+            Order.objects.filter(company=company, customer=OuterRef("pk"))
+            .exclude(status=Order.Status.CANCELLED)
+            .order_by()
+            .values("customer")
+        )
+        return Subquery(live_orders.annotate(value=aggregate).values("value"))
+
+    with transaction.atomic():
+        updated = Customer.objects.filter(company=company).update(
+            orders_count=Coalesce(per_customer(Count("pk")), 0),
+            orders_sum=Coalesce(per_customer(Sum("total_base")), Decimal("0")),
+            first_order_at=per_customer(Min("created_at")),
+            last_order_at=per_customer(Max("created_at")),
+        )
+        any_orders = Order.objects.filter(company=company, customer=OuterRef("pk")).order_by().values("customer")
+        Customer.objects.filter(company=company).update(
+            last_activity_at=Subquery(any_orders.annotate(value=Max("created_at")).values("value"))
+        )
+    return updated
+
+
+def change_order_status(company: Company, *, order: Order, status: str, actor) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(company=company, pk=order.pk)
+        if status not in TRANSITIONS.get(order.status, ()):
+            raise ValidationError(
+                _("An order that is %(current)s cannot become %(new)s."),
+                params={
+                    "current": order.get_status_display().lower(),
+                    "new": str(dict(Order.Status.choices).get(status, status)).lower(),
+                },
+                code="transition",
+            )
+        # Lock the customer before the order's figures change, as place_order does.
+        Customer.objects.select_for_update().filter(company=company, pk=order.customer_id).first()
+        previous = order.status
+        order.status = status
+        order.save(update_fields=["status"])
+        OrderStatusChange.objects.create(
+            company=company, order=order, from_status=previous, to_status=status, actor=actor
+        )
+        if Order.Status.CANCELLED in (previous, status):
+            refresh_customer_stats(order.customer)
+    return order
+
+
+@transaction.atomic
+def add_order_label(company: Company, *, order: Order, label: Label, actor=None) -> None:
+    if order.company_id != company.pk or label.company_id != company.pk:
+        raise ValueError("an object of another company was passed to a service")
+    OrderLabel.objects.get_or_create(company=company, order=order, label=label)
+
+
+@transaction.atomic
+def remove_order_label(company: Company, *, order: Order, label: Label, actor=None) -> None:
+    OrderLabel.objects.filter(company=company, order=order, label=label).delete()
