@@ -2,17 +2,20 @@ import redis
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from companies.forms import LanguageForm
+from companies.decorators import company_view, require_admin
+from companies.forms import ExchangeRateForm, LanguageForm
 from companies.middleware import SESSION_KEY
-from companies.services import set_user_language
+from companies.models import ExchangeRate
+from companies.services import delete_exchange_rate, set_exchange_rate, set_user_language
 
 
 @login_required
@@ -74,3 +77,29 @@ def _check_redis(url: str) -> str:
         return "ok"
     except redis.RedisError as exc:
         return f"error: {exc.__class__.__name__}"
+
+
+@company_view()
+def exchange_rates(request):
+    form = ExchangeRateForm(request.POST or None)
+    if request.method == "POST":
+        require_admin(request)
+        if form.is_valid():
+            try:
+                rate = set_exchange_rate(request.company, actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Rate saved: %(rate)s.") % {"rate": rate})
+                return redirect("companies:rates")
+    rates = ExchangeRate.objects.filter(company=request.company).select_related("updated_by")
+    return render(request, "companies/rates.html", {"form": form, "rates": rates})
+
+
+@require_POST
+@company_view(admin=True)
+def exchange_rate_delete(request, pk):
+    rate = get_object_or_404(ExchangeRate, pk=pk)
+    delete_exchange_rate(request.company, exchange_rate=rate, actor=request.user)
+    messages.success(request, _("The %(currency)s rate is deleted.") % {"currency": rate.currency})
+    return redirect("companies:rates")

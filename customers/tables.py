@@ -16,13 +16,14 @@ class FragmentColumn(tables.Column):
     (21 ms per table at measurement, see docs/performance.md).
     """
 
-    def __init__(self, template_name, **kwargs):
+    def __init__(self, template_name, *, record_name="customer", **kwargs):
         kwargs.setdefault("empty_values", ())
         super().__init__(**kwargs)
         self.template_name = template_name
+        self.record_name = record_name
 
     def render(self, record, table, **kwargs):
-        return get_template(self.template_name).render({"customer": record, "request": table.request})
+        return get_template(self.template_name).render({self.record_name: record, "request": table.request})
 
 
 class DeferredJoinPaginator(Paginator):

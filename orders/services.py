@@ -286,3 +286,21 @@ def add_order_label(company: Company, *, order: Order, label: Label, actor=None)
 @transaction.atomic
 def remove_order_label(company: Company, *, order: Order, label: Label, actor=None) -> None:
     OrderLabel.objects.filter(company=company, order=order, label=label).delete()
+
+
+@transaction.atomic
+def save_product(company: Company, *, form, actor=None) -> Product:
+    """Creates or updates a catalog product from a validated ProductForm; SKUs are unique."""
+    product = form.save(commit=False)
+    product.company = company
+    if product.sku and Product.objects.filter(company=company, sku=product.sku).exclude(pk=product.pk).exists():
+        raise ValidationError({"sku": _("Another product already has the SKU %(sku)s.") % {"sku": product.sku}})
+    product.save()
+    return product
+
+
+@transaction.atomic
+def set_product_active(company: Company, *, product: Product, active: bool, actor=None) -> Product:
+    product.is_active = active
+    product.save(update_fields=["is_active", "updated_at"])
+    return product

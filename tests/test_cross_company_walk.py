@@ -6,14 +6,18 @@ nothing of A's shows up in the response and nothing of A's has changed.
 """
 
 import itertools
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
+from companies.models import ExchangeRate
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label, Note
 from customers.services import add_note
+from orders.models import Order, OrderItem, OrderLabel, OrderStatusChange, Product
+from orders.services import Line, add_order_label, place_order
 from tests.factories import LabelFactory, make_customer
 
 SECRET = "ALPHASECRET"
@@ -43,6 +47,12 @@ def snapshot(company):
         "labels": list(Label.objects.filter(company=company).order_by("pk").values()),
         "customer_labels": list(CustomerLabel.objects.filter(company=company).order_by("pk").values()),
         "notes": list(Note.objects.filter(company=company).order_by("pk").values()),
+        "rates": list(ExchangeRate.objects.filter(company=company).order_by("pk").values()),
+        "products": list(Product.objects.filter(company=company).order_by("pk").values()),
+        "orders": list(Order.objects.filter(company=company).order_by("pk").values()),
+        "order_items": list(OrderItem.objects.filter(company=company).order_by("pk").values()),
+        "order_labels": list(OrderLabel.objects.filter(company=company).order_by("pk").values()),
+        "status_changes": list(OrderStatusChange.objects.filter(company=company).order_by("pk").values()),
     }
 
 
@@ -57,7 +67,22 @@ def company_a_objects(world):
         labels=[label],
     )
     note = add_note(world.company_a, customer=customer, text=f"{SECRET} note", priority=2, actor=world.owner_a)
+    rate = ExchangeRate.objects.create(company=world.company_a, currency="USD", rate=Decimal("90"))
+    product = Product.objects.create(
+        company=world.company_a, name=f"{SECRET} product", price=Decimal("10"), currency="USD"
+    )
+    order = place_order(
+        world.company_a,
+        customer=customer,
+        lines=[Line(quantity=1, product_id=product.pk)],
+        source=Order.Source.STAFF,
+        comment=f"{SECRET} comment",
+    )
+    add_order_label(world.company_a, order=order, label=label)
     return {
+        "product": product.pk,
+        "order": order.pk,
+        "rate": rate.pk,
         "customer": customer.pk,
         "label": label.pk,
         "note": note.pk,
@@ -96,7 +121,13 @@ def urls_with_a_ids(name, params, ids):
 
 def test_the_walk_sees_the_customer_pages():
     names = {name for name, _params in all_url_names()}
-    assert {"customers:list", "customers:detail", "customers:note_edit", "customers:label_edit"} <= names
+    assert {
+        "customers:list",
+        "customers:detail",
+        "customers:note_edit",
+        "orders:detail",
+        "orders:product_edit",
+    } <= names
 
 
 def test_company_b_sees_and_changes_nothing_of_company_a(world, company_a_objects, b_client):
@@ -119,14 +150,24 @@ def test_company_b_sees_and_changes_nothing_of_company_a(world, company_a_object
         "status": "potential",
         "acquisition_channel": "manual",
         "discount_percent": "1",
+        "sku": "changed",
+        "price": "1",
+        "currency": "USD",
+        "rate": "1",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-product": company_a_objects["product"],
+        "lines-0-quantity": "1",
     }
+    # Ids in the query string too: ?customer= on the order form and the orders list, ?label= on lists.
+    get_query = {"customer": company_a_objects["customer"], "label": company_a_objects["label"]}
     walked = 0
     for name, params in all_url_names():
         if name in {"logout"}:
             continue  # signing B out would end the walk early; it touches nothing of A's
         for url in urls_with_a_ids(name, params, company_a_objects):
             for method in ("get", "post"):
-                response = getattr(b_client, method)(url, post_data if method == "post" else None)
+                response = getattr(b_client, method)(url, post_data if method == "post" else get_query)
                 walked += 1
                 body = response.content.decode(errors="replace")
                 assert SECRET not in body and SECRET.lower() not in body, f"{method.upper()} {url} shows A's data"

@@ -1,0 +1,58 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from customers.phones import is_phone_like, phone_search_digits
+from orders.models import Order
+
+
+class OrderFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("placed_from"), cleaned.get("placed_to")
+        if start and end and start > end:
+            self.add_error("placed_to", _("The end date is before the start date."))
+            cleaned.pop("placed_to", None)
+        return cleaned
+
+
+class OrderFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Number, name, phone or email"), "type": "search"}),
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Order.Status.choices, empty_label=_("Any status"))
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Order.Source.choices, empty_label=_("Any source"))
+    placed_from = django_filters.DateFilter(
+        label=_("From"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    placed_to = django_filters.DateFilter(
+        label=_("To"), field_name="created_at", lookup_expr="date__lte", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)
+
+    class Meta:
+        form = OrderFilterForm
+
+    def __init__(self, *args, company, **kwargs):
+        self.company = company
+        super().__init__(*args, **kwargs)
+
+    def filter_search(self, queryset, name, value):
+        term = value.strip().lstrip("#")
+        if not term:
+            return queryset
+        condition = Q(customer_name__icontains=term) | Q(customer_email__icontains=term.lower())
+        if term.isdigit():
+            condition |= Q(number=int(term)) if len(term) < 10 else Q()
+        if is_phone_like(value):
+            for digits in phone_search_digits(value, self.company.default_region):
+                if len(digits) >= 3:
+                    condition |= Q(customer_phone__contains=digits)
+        return queryset.filter(condition)

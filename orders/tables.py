@@ -1,0 +1,51 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from customers.tables import FragmentColumn
+from orders.models import Order
+
+
+class OrderTable(tables.Table):
+    number = tables.Column(verbose_name=_("No."), linkify=True, order_by=("number",))
+    created_at = tables.DateTimeColumn(verbose_name=_("Placed"), short=True, order_by=("created_at", "pk"))
+    customer_name = FragmentColumn(
+        record_name="order", template_name="orders/cells/customer.html", verbose_name=_("Customer"), orderable=False
+    )
+    items = FragmentColumn(
+        record_name="order", template_name="orders/cells/items.html", verbose_name=_("Items"), orderable=False
+    )
+    total = FragmentColumn(
+        record_name="order",
+        template_name="orders/cells/total.html",
+        verbose_name=_("Total"),
+        attrs={"td": {"class": "text-end text-nowrap"}},
+        order_by=("total_base", "pk"),
+    )
+    payment_method = tables.Column(verbose_name=_("Payment"), orderable=False)
+    delivery_method = tables.Column(verbose_name=_("Delivery"), orderable=False)
+    source = tables.Column(verbose_name=_("Source"), orderable=False)
+    status = FragmentColumn(
+        record_name="order", template_name="orders/cells/status.html", verbose_name=_("Status"), orderable=False
+    )
+    labels = FragmentColumn(
+        record_name="order", template_name="orders/cells/labels.html", verbose_name=_("Labels"), orderable=False
+    )
+
+    class Meta:
+        model = Order
+        fields = ()
+        sequence = (
+            "number",
+            "created_at",
+            "customer_name",
+            "items",
+            "total",
+            "payment_method",
+            "delivery_method",
+            "source",
+            "status",
+            "labels",
+        )
+        order_by = ("-created_at",)
+        attrs = {"class": "table table-hover align-middle mb-0 order-table"}
+        empty_text = _("No orders match.")
