@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "companies",
     "customers",
     "orders",
+    "quicklinks",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,9 @@ CONTENT_SECURITY_POLICY = (
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Quick order links: requests per minute from one client address before a 429.
+QUICKLINK_REQUESTS_PER_MINUTE = env_int("QUICKLINK_REQUESTS_PER_MINUTE", 120)
 
 # Tables
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"

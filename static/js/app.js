@@ -38,6 +38,15 @@
       input.focus();
       add.hidden = count + 1 >= Number(box.dataset.max);
     }
+    const copy = event.target.closest("[data-copy]");
+    if (copy) {
+      const field = document.querySelector(copy.dataset.copy);
+      field.select();
+      (navigator.clipboard ? navigator.clipboard.writeText(field.value) : Promise.reject()).catch(function () {
+        document.execCommand("copy");
+      });
+      copy.textContent = copy.dataset.copied;
+    }
     const remove = event.target.closest("[data-remove-item]");
     if (remove) {
       const box = remove.closest(".multiple-input");

@@ -1,0 +1,71 @@
+"""Quick order links: issuing, revoking and verifying the customer's personal URL."""
+
+import base64
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django_scopes import scopes_disabled
+
+from companies.models import Company
+from customers.models import Customer
+from quicklinks.models import QuickLink, new_nonce
+
+_SALT = b"quicklinks.token.v1"
+
+
+def _signature(link_id: int, nonce: str) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode() + _SALT, f"{link_id}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()  # 256 bits
+
+
+def token_for(link: QuickLink) -> str:
+    return f"{link.pk}-{_signature(link.pk, link.nonce)}"
+
+
+def url_for(link: QuickLink) -> str:
+    """The absolute URL, built from SITE_URL and never from a request's Host header."""
+    return settings.SITE_URL + reverse("quicklinks:catalog", args=[token_for(link)])
+
+
+def link_for_token(token: str) -> QuickLink | None:
+    """The active link a token stands for, or None for anything unknown, revoked or forged."""
+    link_id, _, signature = token.partition("-")
+    if not link_id.isdigit() or not signature or len(token) > 100:
+        return None
+    # The token is the only thing that names the company: look the link up across companies.
+    with scopes_disabled():
+        link = QuickLink.objects.select_related("company", "customer").filter(pk=int(link_id)).first()
+    if link is None or not link.is_active or not constant_time_compare(signature, _signature(link.pk, link.nonce)):
+        return None
+    return link
+
+
+@transaction.atomic
+def issue_link(company: Company, *, customer: Customer, actor) -> QuickLink:
+    """The customer's link, made if missing; a revoked one comes back with a new token."""
+    link, created = QuickLink.objects.get_or_create(company=company, customer=customer, defaults={"created_by": actor})
+    if not created and not link.is_active:
+        link.nonce = new_nonce()
+        link.revoked_at = None
+        link.save(update_fields=["nonce", "revoked_at"])
+    return link
+
+
+@transaction.atomic
+def regenerate_link(company: Company, *, customer: Customer, actor) -> QuickLink:
+    """A new token for the customer; the old URL stops working at once."""
+    link = issue_link(company, customer=customer, actor=actor)
+    link.nonce = new_nonce()
+    link.created_by = actor
+    link.save(update_fields=["nonce", "created_by"])
+    return link
+
+
+@transaction.atomic
+def revoke_link(company: Company, *, customer: Customer, actor) -> None:
+    QuickLink.objects.filter(company=company, customer=customer, revoked_at=None).update(revoked_at=timezone.now())
