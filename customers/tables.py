@@ -23,7 +23,8 @@ class FragmentColumn(tables.Column):
         self.record_name = record_name
 
     def render(self, record, table, **kwargs):
-        return get_template(self.template_name).render({self.record_name: record, "request": table.request})
+        context = {self.record_name: record, "request": table.request, "table": table}
+        return get_template(self.template_name).render(context)
 
 
 class DeferredJoinPaginator(Paginator):

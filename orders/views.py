@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
@@ -36,6 +37,7 @@ def orders_table(request, queryset, *, per_page: int = 20) -> OrderTable:
 def order_list(request):
     filterset = OrderFilter(request.GET, queryset=orders_for_list(request.company), company=request.company)
     table = orders_table(request, filterset.qs)
+    table.company_labels = list(Label.objects.order_by("name"))
     customer = None
     if filterset.is_valid() and filterset.form.cleaned_data.get("customer"):
         customer = Customer.objects.filter(pk=filterset.form.cleaned_data["customer"]).first()
@@ -81,6 +83,9 @@ def order_label_add(request, pk):
     label = get_object_or_404(Label, pk=request.POST.get("label") or 0)
     services.add_order_label(request.company, order=order, label=label, actor=request.user)
     messages.success(request, _("Label %(label)s added.") % {"label": label})
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect(order)
 
 

@@ -182,3 +182,19 @@ def test_the_orders_page_query_count_does_not_grow(world, owner_client, shop):
             owner_client.get(LIST)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_label_is_added_from_the_order_row_and_the_list_comes_back(world, owner_client, shop):
+    order = order_for(shop)
+    label = LabelFactory(company=world.company_a, name="Paid")
+    page = owner_client.get(LIST, {"status": "new"}).content.decode()
+    assert reverse("orders:label_add", args=[order.pk]) in page
+    response = owner_client.post(
+        reverse("orders:label_add", args=[order.pk]), {"label": label.pk, "next": "/orders/?status=new"}
+    )
+    assert response.url == "/orders/?status=new"
+    assert OrderLabel.objects.filter(order=order, label=label).exists()
+    response = owner_client.post(
+        reverse("orders:label_add", args=[order.pk]), {"label": label.pk, "next": "https://evil.example/"}
+    )
+    assert response.url == order.get_absolute_url()
