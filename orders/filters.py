@@ -48,7 +48,8 @@ class OrderFilter(django_filters.FilterSet):
         term = value.strip().lstrip("#")
         if not term:
             return queryset
-        condition = Q(customer_name__icontains=term) | Q(customer_email__icontains=term.lower())
+        # customer_email is stored lower-cased; both match the trigram index of migration 0002.
+        condition = Q(customer_name__icontains=term) | Q(customer_email__contains=term.lower())
         if term.isdigit():
             condition |= Q(number=int(term)) if len(term) < 10 else Q()
         if is_phone_like(value):
