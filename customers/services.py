@@ -265,6 +265,117 @@ def set_favourite(company: Company, *, customer: Customer, favourite: bool, acto
     return customer
 
 
+# Merging ----------------------------------------------------------------------------------------
+
+# Fields copied from the duplicate when the kept customer has them empty.
+MERGE_FILL_FIELDS = (
+    "gender",
+    "birthday",
+    "region",
+    "city",
+    "address",
+    "tax_id",
+    "contact_person",
+    "temperature",
+    "preferred_currency",
+    "preferred_language",
+    "card_number",
+    "other_channels",
+)
+
+
+def merge_customers(company: Company, *, target: Customer, duplicate: Customer, actor=None) -> Customer:
+    """Folds `duplicate` into `target` and deletes it: one person, one card.
+
+    Contacts, labels, notes, orders and everything else that points at the duplicate move to the
+    target; the target's empty fields are filled from the duplicate; the figures are recomputed.
+    Refused (nothing changes) when the two together have more phones or emails than one customer
+    may hold.
+    """
+    from orders.services import refresh_customer_stats  # orders builds on customers, not the reverse
+
+    if target.pk == duplicate.pk:
+        raise ValidationError(_("A customer cannot be merged with themselves."))
+    with transaction.atomic():
+        locked = {
+            customer.pk: customer
+            for customer in Customer.objects.select_for_update()
+            .filter(company=company, pk__in=[target.pk, duplicate.pk])
+            .order_by("pk")
+        }
+        if len(locked) != 2:
+            raise Customer.DoesNotExist
+        target, duplicate = locked[target.pk], locked[duplicate.pk]
+        phones = list(target.phones.values_list("number", flat=True))
+        phones += [n for n in duplicate.phones.values_list("number", flat=True) if n not in phones]
+        emails = list(target.emails.values_list("email", flat=True))
+        emails += [e for e in duplicate.emails.values_list("email", flat=True) if e not in emails]
+        if len(phones) > MAX_PHONES or len(emails) > MAX_EMAILS:
+            raise ValidationError(
+                _(
+                    "Together they have %(phones)d phones and %(emails)d emails; a customer can have at most "
+                    "%(max_phones)d and %(max_emails)d. Remove some first."
+                )
+                % {"phones": len(phones), "emails": len(emails), "max_phones": MAX_PHONES, "max_emails": MAX_EMAILS}
+            )
+        kept_labels = set(CustomerLabel.objects.filter(customer=target).values_list("label_id", flat=True))
+        CustomerLabel.objects.bulk_create(
+            [
+                CustomerLabel(company=company, customer=target, label_id=label_id)
+                for label_id in CustomerLabel.objects.filter(customer=duplicate).values_list("label_id", flat=True)
+                if label_id not in kept_labels
+            ]
+        )
+        _move_related_rows(duplicate, target)
+        for name in MERGE_FILL_FIELDS:
+            if not getattr(target, name) and getattr(duplicate, name):
+                setattr(target, name, getattr(duplicate, name))
+        if duplicate.internal_note and duplicate.internal_note not in target.internal_note:
+            target.internal_note = "\n\n".join(filter(None, [target.internal_note, duplicate.internal_note]))[:2000]
+        target.is_favourite = target.is_favourite or duplicate.is_favourite
+        target.discount_percent = max(target.discount_percent, duplicate.discount_percent)
+        target.created_at = min(target.created_at, duplicate.created_at)
+        if duplicate.status == Customer.Status.CURRENT:
+            target.status = Customer.Status.CURRENT
+        duplicate.delete()
+        target.save()
+        _replace_contacts(target, phones, emails)
+        refresh_customer_stats(target)
+    target.refresh_from_db()
+    return target
+
+
+# Rows that must not simply be re-pointed: the duplicate's own copies go with it.
+_MERGE_SKIP = {CustomerLabel, DuplicateCandidate}
+
+
+def _move_related_rows(duplicate: Customer, target: Customer) -> None:
+    """Re-points every row of every app that refers to the duplicate (orders, notes, contacts...).
+
+    A relation that allows one row per customer (a quick order link) keeps the target's row when
+    both have one; the duplicate's goes with it.
+    """
+    for relation in Customer._meta.get_fields(include_hidden=True):
+        model = relation.related_model
+        if not (relation.auto_created and relation.one_to_many) or model in _MERGE_SKIP:
+            continue
+        rows = model._base_manager.filter(**{relation.field.name: duplicate})
+        if (
+            _one_per_customer(model, relation.field.name)
+            and model._base_manager.filter(**{relation.field.name: target}).exists()
+        ):
+            continue
+        rows.update(**{relation.field.name: target})
+
+
+def _one_per_customer(model, field_name: str) -> bool:
+    return any(
+        set(getattr(constraint, "fields", ())) <= {"company", field_name}
+        and field_name in getattr(constraint, "fields", ())
+        for constraint in model._meta.constraints
+    )
+
+
 # Labels -----------------------------------------------------------------------------------------
 
 
