@@ -1,4 +1,6 @@
-from django.utils import translation
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
 from companies.queries import memberships_of
@@ -31,11 +33,19 @@ class CompanyMiddleware:
             if current is not None:
                 request.membership = current
                 request.company = current.company
+                # Dates and times show, and date filters cut days, in the company's time zone.
+                timezone.activate(ZoneInfo(request.company.time_zone))
             language = user.language or (request.company.language if request.company else None)
             if language:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
 
+        try:
+            return self._respond(request)
+        finally:
+            timezone.deactivate()
+
+    def _respond(self, request):
         if request.path.startswith("/admin/"):
             # Portal admins manage every company from the Django admin.
             with scopes_disabled():

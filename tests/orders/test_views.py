@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -106,6 +107,19 @@ def test_an_inverted_date_range_says_so(world, owner_client, shop):
     page = owner_client.get(LIST, {"placed_from": "2026-05-02", "placed_to": "2026-05-01"}).content.decode()
     assert "The end date is before the start date" in page
     assert "1 order" in page
+
+
+def test_date_range_cuts_days_in_the_company_time_zone(world, owner_client, shop):
+    # 22:30 UTC on 1 May is already 2 May in Moscow (UTC+3), the company's time zone.
+    late = order_for(shop)
+    Order.objects.filter(pk=late.pk).update(created_at=datetime(2026, 5, 1, 22, 30, tzinfo=UTC))
+    early = order_for(shop)
+    Order.objects.filter(pk=early.pk).update(created_at=datetime(2026, 5, 1, 20, 30, tzinfo=UTC))
+    may_2 = owner_client.get(LIST, {"placed_from": "2026-05-02", "placed_to": "2026-05-02"}).content.decode()
+    may_1 = owner_client.get(LIST, {"placed_to": "2026-05-01"}).content.decode()
+    assert "1 order" in may_2 and f">{late.number}</a>" in may_2
+    assert "1 order" in may_1 and f">{early.number}</a>" in may_1
+    assert "02.05.2026 01:30" in may_2 or "05/02/2026 1:30" in may_2 or "01:30" in may_2
 
 
 def test_status_changes_follow_the_workflow(world, manager_client, shop):
