@@ -48,7 +48,7 @@ def _filtered(request, data: QueryDict) -> CustomerFilter:
 @company_view()
 def customer_list(request):
     filterset = _filtered(request, request.GET)
-    table = CustomerTable(filterset.qs, request=request)
+    table = CustomerTable(filterset.qs)  # RequestConfig below sets table.request; paginating is ours
     RequestConfig(request, paginate=False).configure(table)
     _paginate(table, page=request.GET.get("page"), per_page=_page_size(request))
     context = {

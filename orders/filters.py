@@ -57,15 +57,20 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1)))
 
     def filter_search(self, queryset, name, value):
-        term = value.strip().lstrip("#")
+        value = value.strip()
+        term = value.lstrip("#").strip()
         if not term:
             return queryset
-        # customer_email is stored lower-cased; both match the trigram index of migration 0002.
-        condition = Q(customer_name__icontains=term) | Q(customer_email__contains=term.lower())
-        if term.isdigit():
-            condition |= Q(number=int(term)) if len(term) < 10 else Q()
+        if value.startswith("#"):  # "#1234" is an order number and nothing else
+            return queryset.filter(number=int(term)) if term.isdigit() and len(term) < 10 else queryset.none()
+        condition = Q()
+        if term.isdigit() and len(term) < 10:
+            condition |= Q(number=int(term))
         if is_phone_like(value):
             for digits in phone_search_digits(value, self.company.default_region):
                 if len(digits) >= 3:
                     condition |= Q(customer_phone__contains=digits)
+        if any(ch.isalpha() for ch in term) or not condition:
+            # customer_email is stored lower-cased; both use the trigram index of migration 0002.
+            condition |= Q(customer_name__icontains=term) | Q(customer_email__contains=term.lower())
         return queryset.filter(condition)

@@ -119,6 +119,8 @@ class Order(models.Model):
                 F("company"), F("customer"), F("created_at").desc(), F("id").desc(), name="order_customer_idx"
             ),
             models.Index(F("company"), F("status"), F("created_at").desc(), F("id").desc(), name="order_status_idx"),
+            models.Index(F("company"), F("source"), F("created_at").desc(), F("id").desc(), name="order_source_idx"),
+            models.Index(fields=["company", "total_base", "id"], name="order_total_idx"),
         ]
 
     def __str__(self) -> str:

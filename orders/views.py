@@ -11,7 +11,7 @@ from django_tables2 import RequestConfig
 
 from companies.decorators import company_view
 from customers.models import Customer, Label
-from customers.tables import DeferredJoinPaginator
+from customers.tables import CappedCountPaginator
 from orders import services
 from orders.filters import OrderFilter
 from orders.forms import LineFormSet, OrderForm, ProductForm
@@ -21,9 +21,9 @@ from orders.tables import OrderTable
 
 
 def orders_table(request, queryset, *, per_page: int = 20) -> OrderTable:
-    table = OrderTable(queryset, request=request)
+    table = OrderTable(queryset)  # RequestConfig below sets table.request; paginating is ours
     RequestConfig(request, paginate=False).configure(table)
-    paginate = partial(table.paginate, DeferredJoinPaginator, per_page=per_page)
+    paginate = partial(table.paginate, CappedCountPaginator, per_page=per_page)
     try:
         paginate(page=request.GET.get("page") or 1)
     except PageNotAnInteger:

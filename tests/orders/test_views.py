@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from companies.models import ExchangeRate
+from customers.tables import CappedCountPaginator
 from orders.models import Order, OrderLabel, Product
 from orders.services import Line, place_order
 from tests.factories import LabelFactory, make_customer
@@ -212,3 +213,21 @@ def test_a_label_is_added_from_the_order_row_and_the_list_comes_back(world, owne
         reverse("orders:label_add", args=[order.pk]), {"label": label.pk, "next": "https://evil.example/"}
     )
     assert response.url == order.get_absolute_url()
+
+
+def test_a_long_list_counts_up_to_the_cap_and_says_more(world, owner_client, shop, monkeypatch):
+    monkeypatch.setattr(CappedCountPaginator, "cap", 2)
+    for _ in range(3):
+        order_for(shop)
+    page = owner_client.get(LIST).content.decode()
+    assert "More than 2 orders" in page
+    assert "1 order" in owner_client.get(LIST, {"q": "#1"}).content.decode()
+
+
+def test_search_by_hash_number_finds_only_that_order(world, owner_client, shop):
+    first, second = order_for(shop), order_for(shop)
+    page = owner_client.get(LIST, {"q": f"#{second.number}"}).content.decode()
+    assert "1 order" in page and f">{second.number}</a>" in page
+    assert "No orders here" in owner_client.get(LIST, {"q": "#abc"}).content.decode()
+    assert "2 orders" in owner_client.get(LIST, {"q": "anna"}).content.decode()
+    assert first.number == second.number - 1
