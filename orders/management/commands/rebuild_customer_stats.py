@@ -24,4 +24,4 @@ class Command(BaseCommand):
             started = time.monotonic()
             with scope(company=tenant):
                 count = rebuild_all_customer_stats(tenant)
-            self.stdout.write(f"{tenant.name}: {count} customers in {time.monotonic() - started:.1f}s")
+            self.stdout.write(f"{tenant.name}: {count} customers corrected in {time.monotonic() - started:.1f}s")
