@@ -41,6 +41,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/customer_list.py
+	$(BIN)/python bench/order_list.py
 
 clean:
 	rm -rf var/db.sqlite3 var/mail var/staticfiles
