@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "customers",
     "orders",
     "quicklinks",
+    "segments",
 ]
 
 MIDDLEWARE = [

@@ -38,6 +38,7 @@ urlpatterns = [
     path("company/", include("companies.urls")),
     path("customers/", include("customers.urls")),
     path("orders/", include("orders.urls")),
+    path("segments/", include("segments.urls")),
     path("", include("quicklinks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -116,6 +116,8 @@ class Customer(models.Model):
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     points_balance = models.IntegerField(_("points"), default=0)
     reviews_count = models.PositiveIntegerField(_("reviews"), default=0)
+    # Reviews this customer wrote about the company (the reviews app keeps it in step).
+    company_reviews_count = models.PositiveIntegerField(_("reviews of the company"), default=0)
 
     # Upper-cased name, phone digits and emails: one trigram-indexed column for the list search.
     search_document = models.TextField(default="", editable=False)
@@ -132,6 +134,8 @@ class Customer(models.Model):
             models.Index(fields=["company", "full_name", "id"], name="customer_name_idx"),
             models.Index(fields=["company", "orders_count", "id"], name="customer_orders_count_idx"),
             models.Index(fields=["company", "orders_sum", "id"], name="customer_orders_sum_idx"),
+            # Segments by last activity ("less than 3 months ago"): the default groups read it.
+            models.Index(fields=["company", "last_activity_at"], name="customer_activity_idx"),
             models.Index(
                 F("company"),
                 F("created_at").desc(),

@@ -13,11 +13,22 @@ from django_tables2 import RequestConfig
 
 from companies.decorators import company_view, require_admin
 from customers import services
-from customers.filters import CustomerFilter
+from customers.criteria import (
+    GROUP_BY_CHOICES,
+    addable_criteria,
+    criteria_rows,
+    group_counts,
+    narrowed,
+    with_criterion,
+)
+from customers.filters import CRITERIA_BY_KEY, CustomerFilter, describe
 from customers.forms import BulkLabelForm, CustomerForm, LabelForm, NoteForm
 from customers.models import Customer, Label, Note
 from customers.queries import customer_for_card, customers_for_list, labels_with_counts, notes_of
 from customers.tables import CustomerTable, DeferredJoinPaginator
+from segments.models import Segment
+from segments.queries import audience, segments_for
+from segments.services import clean_query
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -47,32 +58,74 @@ def _filtered(request, data: QueryDict) -> CustomerFilter:
 
 @company_view()
 def customer_list(request):
+    added = request.GET.get("add")
+    if added in CRITERIA_BY_KEY:
+        # A new criterion row: its starting values go into the URL, so what shows is what filters.
+        query = with_criterion(request.GET, added)
+        url = reverse("customers:list") + "?" + query
+        if not request.htmx:
+            return redirect(url)
+        request.GET = QueryDict(query)
+        response = _render_list(request, template="customers/partials/workspace.html")
+        response["HX-Push-Url"] = url
+        return response
+    template = "customers/list.html"
+    if request.htmx:
+        # Typing a search refreshes the results only; any other change re-renders the filter panel.
+        results_only = request.htmx.target == "results"
+        template = f"customers/partials/{'results' if results_only else 'workspace'}.html"
+    return _render_list(request, template=template)
+
+
+def _render_list(request, *, template: str):
     filterset = _filtered(request, request.GET)
     table = CustomerTable(filterset.qs)  # RequestConfig below sets table.request; paginating is ours
     RequestConfig(request, paginate=False).configure(table)
     _paginate(table, page=request.GET.get("page"), per_page=_page_size(request))
+    filter_query = clean_query(request.GET)
+    segment = _open_segment(request)
+    filterset.is_valid()
+    valid_part = {k: v for k, v in filterset.form.cleaned_data.items() if k not in filterset.form.errors}
     context = {
         "filterset": filterset,
         "table": table,
         "page_sizes": PAGE_SIZES,
         "per_page": _page_size(request),
         "bulk_form": BulkLabelForm(),
-        "filter_query": _filter_query(request.GET),
-        "is_filtered": any(filterset.form.cleaned_data.get(name) for name in filterset.form.cleaned_data)
-        if filterset.is_valid()
-        else True,
+        "filter_query": filter_query,
+        "criteria_rows": criteria_rows(filterset, request.GET),
+        "addable_criteria": addable_criteria(request.GET),
+        "rule": describe(valid_part),
+        "segment": segment,
+        "segment_changed": segment is not None and segment.query != filter_query,
+        "is_filtered": bool(filter_query),
+        "group_by_choices": GROUP_BY_CHOICES,
     }
-    template = "customers/partials/results.html" if request.htmx else "customers/list.html"
     return render(request, template, context)
 
 
-def _filter_query(data: QueryDict) -> str:
-    """The filter part of a query string, to carry the current filter into bulk actions."""
-    kept = QueryDict(mutable=True)
-    for name in CustomerFilter.base_filters:
-        for value in data.getlist(name):
-            kept.appendlist(name, value)
-    return kept.urlencode()
+@company_view()
+def group_by(request):
+    """The group-by panel: values of one dimension with their counts within the current filter."""
+    by = request.GET.get("by") or GROUP_BY_CHOICES[0][0]
+    if by not in dict(GROUP_BY_CHOICES):
+        by = GROUP_BY_CHOICES[0][0]
+    filterset = CustomerFilter(request.GET, queryset=Customer.objects.all(), company=request.company)
+    list_url = reverse("customers:list")
+    groups = [
+        (group, f"{list_url}?{narrowed(request.GET, group.params)}" if group.params else "")
+        for group in group_counts(filterset.qs, by)
+    ]
+    context = {"groups": groups, "by": by, "choices": GROUP_BY_CHOICES, "filter_query": clean_query(request.GET)}
+    return render(request, "customers/partials/group_by.html", context)
+
+
+def _open_segment(request) -> Segment | None:
+    try:
+        pk = int(request.GET.get("segment", ""))
+    except ValueError:
+        return None
+    return segments_for(request.company, request.user).filter(pk=pk).first()
 
 
 def _card_context(customer: Customer, note_form: NoteForm) -> dict:
@@ -195,18 +248,17 @@ def bulk_label(request):
         return HttpResponseRedirect(back)
     if form.cleaned_data["all_matching"]:
         require_admin(request)
-        filterset = _filtered(request, QueryDict(request.POST.get("filter_query", "")))
-        audience = filterset.qs
+        customers = audience(request.company, user=request.user, query=request.POST.get("filter_query", ""))
     else:
-        audience = Customer.objects.filter(pk__in=form.cleaned_data["selected"])
+        customers = audience(request.company, user=request.user, ids=form.cleaned_data["selected"])
     label = form.cleaned_data["label"]
     if form.cleaned_data["action"] == "add":
-        count = services.add_label(request.company, label=label, customers=audience, actor=request.user)
+        count = services.add_label(request.company, label=label, customers=customers, actor=request.user)
         text = ngettext(
             "Label %(label)s added to %(count)d customer.", "Label %(label)s added to %(count)d customers.", count
         )
     else:
-        count = services.remove_label(request.company, label=label, customers=audience, actor=request.user)
+        count = services.remove_label(request.company, label=label, customers=customers, actor=request.user)
         text = ngettext(
             "Label %(label)s removed from %(count)d customer.",
             "Label %(label)s removed from %(count)d customers.",

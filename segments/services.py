@@ -1,0 +1,112 @@
+"""Every write to segments: saving a filter, renaming, re-ordering, and the default groups."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.http import QueryDict
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from companies.models import Company
+from customers.filters import FILTER_PARAMS
+from segments.models import Segment
+
+# The default groups: a month counts as 30 days in the customer filter, so "3 months" is 90 days.
+DEFAULT_SEGMENTS = [
+    (Segment.Default.ALL, ""),
+    (Segment.Default.NEW, "activity=lt&activity_n=3&activity_unit=months&actions_min=1&actions_max=1"),
+    (Segment.Default.LOYAL, "activity=lt&activity_n=3&activity_unit=months&actions_min=2"),
+    (Segment.Default.INACTIVE, "activity=gt&activity_n=3&activity_unit=months"),
+]
+
+
+def clean_query(data: QueryDict) -> str:
+    """Only the filter's own parameters with a value, in a stable order."""
+    kept = QueryDict(mutable=True)
+    for name in FILTER_PARAMS:
+        for value in data.getlist(name):
+            if value.strip():
+                kept.appendlist(name, value.strip())
+    return kept.urlencode()
+
+
+def _check_name(company: Company, name: str, *, owner, exclude_pk: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the segment a name.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("A name can be at most 100 characters long.")})
+    taken = Segment.objects.filter(company=company, name__iexact=name, owner=owner)
+    if exclude_pk:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"name": _("There is already a segment named “%(name)s”.") % {"name": name}})
+    return name
+
+
+@transaction.atomic
+def create_segment(company: Company, *, name: str, query: QueryDict, shared: bool, actor) -> Segment:
+    owner = None if shared else actor
+    name = _check_name(company, name, owner=owner)
+    last = Segment.objects.filter(company=company).aggregate(last=Max("position"))["last"]
+    return Segment.objects.create(
+        company=company, name=name, query=clean_query(query), owner=owner, position=(last or 0) + 1
+    )
+
+
+@transaction.atomic
+def update_segment(company: Company, *, segment: Segment, query: QueryDict, actor) -> Segment:
+    segment.query = clean_query(query)
+    segment.save(update_fields=["query", "updated_at"])
+    return segment
+
+
+@transaction.atomic
+def rename_segment(company: Company, *, segment: Segment, name: str, actor) -> Segment:
+    segment.name = _check_name(company, name, owner=segment.owner, exclude_pk=segment.pk)
+    segment.save(update_fields=["name", "updated_at"])
+    return segment
+
+
+@transaction.atomic
+def delete_segment(company: Company, *, segment: Segment, actor) -> None:
+    segment.delete()
+
+
+@transaction.atomic
+def move_segment(company: Company, *, segment: Segment, up: bool, visible) -> None:
+    """Swaps the segment with its neighbour among the segments the user sees."""
+    ordered = list(visible.select_for_update())
+    index = next(i for i, s in enumerate(ordered) if s.pk == segment.pk)
+    other = index - 1 if up else index + 1
+    if not 0 <= other < len(ordered):
+        return
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    # Renumber what the user sees, keeping everyone else's segments where they were.
+    positions = sorted(s.position for s in ordered)
+    if len(set(positions)) < len(positions):
+        positions = list(range(positions[0], positions[0] + len(ordered)))
+    for position, item in zip(positions, ordered, strict=True):
+        if item.position != position:
+            item.position = position
+            item.save(update_fields=["position"])
+
+
+@transaction.atomic
+def restore_default_segments(company: Company, actor=None) -> int:
+    """Creates the default groups a company lacks and resets the ones it edited; returns how many
+    it had to create or reset. Names are in the company's language."""
+    changed = 0
+    existing = {s.default: s for s in Segment.objects.filter(company=company).exclude(default="")}
+    with translation.override(company.language or None):
+        for position, (key, query) in enumerate(DEFAULT_SEGMENTS):
+            name = str(Segment.Default(key).label)
+            segment = existing.get(key)
+            if segment is None:
+                Segment.objects.create(company=company, name=name, query=query, default=key, position=position)
+                changed += 1
+            elif segment.query != query or segment.owner_id is not None:
+                segment.query, segment.owner = query, None
+                segment.save(update_fields=["query", "owner", "updated_at"])
+                changed += 1
+    return changed
