@@ -139,11 +139,14 @@ ACTIVITY_BUCKETS = [
 ACTION_BUCKETS = [(0, 0), (1, 1), (2, 3), (4, 10), (11, None)]
 
 
-def group_counts(customers: QuerySet[Customer], by: str) -> list[Group]:
-    """How many of the filtered customers have each value of `by`, most first."""
+def group_counts(company, customers: QuerySet[Customer], by: str, *, filtered: bool = True) -> list[Group]:
+    """How many of the filtered customers have each value of `by`, most first.
+
+    `filtered=False` says `customers` is the whole company, which lets label counts come from the
+    label index alone instead of joining every customer."""
     customers = customers.order_by()
     if by == "label":
-        return _by_label(customers)
+        return _by_label(company, customers, filtered=filtered)
     if by in ("reviewed", "messaged"):
         return _by_yes_no(customers, by)
     if by == "activity":
@@ -153,14 +156,12 @@ def group_counts(customers: QuerySet[Customer], by: str) -> list[Group]:
     return _by_field(customers, by)
 
 
-def _by_label(customers) -> list[Group]:
-    rows = (
-        CustomerLabel.objects.filter(customer__in=customers.values("pk"))
-        .values("label")
-        .annotate(n=Count("pk"))
-        .order_by("-n")[:GROUP_LIMIT]
-    )
-    names = dict(Label.objects.values_list("pk", "name"))
+def _by_label(company, customers, *, filtered: bool) -> list[Group]:
+    links = CustomerLabel.objects.filter(company=company)
+    if filtered:
+        links = links.filter(customer__in=customers.values("pk"))
+    rows = links.values("label").annotate(n=Count("pk")).order_by("-n")[:GROUP_LIMIT]
+    names = dict(Label.objects.filter(company=company).values_list("pk", "name"))
     return [
         Group(names.get(row["label"], "?"), row["n"], {"labels_mode": "any", "labels": row["label"]}) for row in rows
     ]

@@ -110,11 +110,13 @@ def group_by(request):
     by = request.GET.get("by") or GROUP_BY_CHOICES[0][0]
     if by not in dict(GROUP_BY_CHOICES):
         by = GROUP_BY_CHOICES[0][0]
-    filterset = CustomerFilter(request.GET, queryset=Customer.objects.all(), company=request.company)
+    filterset = CustomerFilter(
+        request.GET, queryset=Customer.objects.filter(company=request.company), company=request.company
+    )
     list_url = reverse("customers:list")
     groups = [
         (group, f"{list_url}?{narrowed(request.GET, group.params)}" if group.params else "")
-        for group in group_counts(filterset.qs, by)
+        for group in group_counts(request.company, filterset.qs, by, filtered=bool(clean_query(request.GET)))
     ]
     context = {"groups": groups, "by": by, "choices": GROUP_BY_CHOICES, "filter_query": clean_query(request.GET)}
     return render(request, "customers/partials/group_by.html", context)
