@@ -18,6 +18,7 @@ from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPho
 from customers.services import add_note
 from orders.models import Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
+from segments.models import Segment
 from tests.factories import LabelFactory, make_customer
 
 SECRET = "ALPHASECRET"
@@ -53,6 +54,7 @@ def snapshot(company):
         "order_items": list(OrderItem.objects.filter(company=company).order_by("pk").values()),
         "order_labels": list(OrderLabel.objects.filter(company=company).order_by("pk").values()),
         "status_changes": list(OrderStatusChange.objects.filter(company=company).order_by("pk").values()),
+        "segments": list(Segment.objects.filter(company=company).order_by("pk").values()),
     }
 
 
@@ -79,7 +81,11 @@ def company_a_objects(world):
         comment=f"{SECRET} comment",
     )
     add_order_label(world.company_a, order=order, label=label)
+    segment = Segment.objects.create(
+        company=world.company_a, name=f"{SECRET} segment", query=f"labels_mode=any&labels={label.pk}"
+    )
     return {
+        "segment": segment.pk,
         "product": product.pk,
         "order": order.pk,
         "rate": rate.pk,
@@ -127,6 +133,8 @@ def test_the_walk_sees_the_customer_pages():
         "customers:note_edit",
         "orders:detail",
         "orders:product_edit",
+        "segments:rename",
+        "customers:group_by",
     } <= names
 
 
@@ -158,9 +166,20 @@ def test_company_b_sees_and_changes_nothing_of_company_a(world, company_a_object
         "lines-INITIAL_FORMS": "0",
         "lines-0-product": company_a_objects["product"],
         "lines-0-quantity": "1",
+        "query": f"labels_mode=any&labels={company_a_objects['label']}",
+        "direction": "up",
     }
     # Ids in the query string too: ?customer= on the order form and the orders list, ?label= on lists.
-    get_query = {"customer": company_a_objects["customer"], "label": company_a_objects["label"]}
+    # ... and ?labels= in a filter, ?segment= / ?current= naming A's segment.
+    get_query = {
+        "customer": company_a_objects["customer"],
+        "label": company_a_objects["label"],
+        "labels_mode": "any",
+        "labels": company_a_objects["label"],
+        "segment": company_a_objects["segment"],
+        "current": company_a_objects["segment"],
+        "by": "label",
+    }
     walked = 0
     for name, params in all_url_names():
         if name in {"logout"}:
