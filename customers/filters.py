@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.formats import date_format
 from django.utils.functional import Promise
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label
@@ -403,7 +403,51 @@ def describe(data: dict) -> list[str]:
     return words
 
 
-def _range_words(low, high, *, exact, at_least, at_most, between):
+# Range criteria in plain words: (lower parameter, upper parameter, exactly n, n or more, at most n,
+# low to high).
+RANGE_WORDS = {
+    "actions": (
+        "actions_min",
+        "actions_max",
+        ngettext_lazy("%(n)s order or message", "%(n)s orders and messages", "n"),
+        _("%(n)s+ orders and messages"),
+        _("at most %(n)s orders and messages"),
+        _("%(low)s–%(high)s orders and messages"),
+    ),
+    "orders": (
+        "orders_min",
+        "orders_max",
+        ngettext_lazy("ordered %(n)s time", "ordered %(n)s times", "n"),
+        _("ordered %(n)s+ times"),
+        _("ordered at most %(n)s times"),
+        _("ordered %(low)s–%(high)s times"),
+    ),
+    "orders_sum": (
+        "sum_min",
+        "sum_max",
+        _("orders sum %(n)s"),
+        _("orders sum at least %(n)s"),
+        _("orders sum at most %(n)s"),
+        _("orders sum %(low)s–%(high)s"),
+    ),
+    "age": (
+        "age_min",
+        "age_max",
+        _("aged %(n)s"),
+        _("aged %(n)s or more"),
+        _("aged %(n)s or less"),
+        _("aged %(low)s–%(high)s"),
+    ),
+}
+
+
+def _plain_number(value):
+    """2 rather than 2.00 or Decimal('2'); 20000.50 as it is."""
+    return None if value is None else int(value) if value == int(value) else value
+
+
+def _range_words(low, high, exact, at_least, at_most, between) -> str:
+    low, high = _plain_number(low), _plain_number(high)
     if low is not None and high is not None:
         return exact % {"n": low} if low == high else between % {"low": low, "high": high}
     if low is not None:
@@ -447,36 +491,9 @@ def _describe(key: str, data: dict) -> str:  # one branch per criterion reads be
         if kind == "never":
             return gettext("no activity yet")
         return ""
-    if key in ("actions", "orders"):
-        low, high = data.get(f"{key}_min"), data.get(f"{key}_max")
-        low = int(low) if low is not None else None
-        high = int(high) if high is not None else None
-        if key == "actions":
-            return _range_words(
-                low,
-                high,
-                exact=ngettext("%(n)s order or message", "%(n)s orders and messages", low or 0),
-                at_least=gettext("%(n)s+ orders and messages"),
-                at_most=gettext("at most %(n)s orders and messages"),
-                between=gettext("%(low)s–%(high)s orders and messages"),
-            )
-        return _range_words(
-            low,
-            high,
-            exact=ngettext("ordered %(n)s time", "ordered %(n)s times", low or 0),
-            at_least=gettext("ordered %(n)s+ times"),
-            at_most=gettext("ordered at most %(n)s times"),
-            between=gettext("ordered %(low)s–%(high)s times"),
-        )
-    if key == "orders_sum":
-        return _range_words(
-            data.get("sum_min"),
-            data.get("sum_max"),
-            exact=gettext("orders sum %(n)s"),
-            at_least=gettext("orders sum at least %(n)s"),
-            at_most=gettext("orders sum at most %(n)s"),
-            between=gettext("orders sum %(low)s–%(high)s"),
-        )
+    if key in RANGE_WORDS:
+        low_name, high_name, *words = RANGE_WORDS[key]
+        return _range_words(data.get(low_name), data.get(high_name), *words)
     if key in ("first_order", "last_order", "added"):
         label = {"first_order": gettext("first order"), "last_order": gettext("last order"), "added": gettext("added")}[
             key
@@ -494,15 +511,6 @@ def _describe(key: str, data: dict) -> str:  # one branch per criterion reads be
             "none": ngettext("without label %(names)s", "none of labels %(names)s", len(labels)),
         }[mode]
         return template % {"names": names}
-    if key == "age":
-        return _range_words(
-            data.get("age_min"),
-            data.get("age_max"),
-            exact=gettext("aged %(n)s"),
-            at_least=gettext("aged %(n)s or more"),
-            at_most=gettext("aged %(n)s or less"),
-            between=gettext("aged %(low)s–%(high)s"),
-        )
     if key == "birthday_soon" and data.get("birthday_days") is not None:
         days = int(data["birthday_days"])
         return ngettext("birthday within %(n)d day", "birthday within %(n)d days", days) % {"n": days}
