@@ -134,6 +134,7 @@ class CustomerFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        no_dates = not (cleaned.get("activity_from") or cleaned.get("activity_to") or self.errors.get("activity_to"))
         for low, high in self.RANGES:
             if cleaned.get(low) is not None and cleaned.get(high) is not None and cleaned[low] > cleaned[high]:
                 self.add_error(high, _("This is less than the lower bound."))
@@ -148,7 +149,6 @@ class CustomerFilterForm(forms.Form):
                     self.add_error(name, _("Enter a number."))
             if n is not None and n2 is not None and n > n2:
                 self.add_error("activity_n2", _("This is less than the lower bound."))
-        no_dates = not (cleaned.get("activity_from") or cleaned.get("activity_to"))
         if activity == "dates" and no_dates and "activity_from" not in self.errors:
             self.add_error("activity_from", _("Enter a date."))
         return cleaned

@@ -194,3 +194,9 @@ def test_another_companys_label_is_refused(shop):
 
 def test_a_bad_criterion_leaves_the_good_ones_working(shop):
     assert names(shop["company"], "gender=female&orders_min=abc") == {"Ann"}
+
+
+def test_an_inverted_date_range_says_only_that(shop):
+    found = errors(shop["company"], "activity=dates&activity_from=2026-12-01&activity_to=2026-01-01")
+    assert list(found) == ["activity_to"]
+    assert found["activity_to"] == ["This is less than the lower bound."]
