@@ -26,6 +26,7 @@ from customers.forms import BulkLabelForm, CustomerForm, LabelForm, NoteForm
 from customers.models import Customer, Label, Note
 from customers.queries import customer_for_card, customers_for_list, labels_with_counts, notes_of
 from customers.tables import CustomerTable, DeferredJoinPaginator
+from orders.queries import customer_summary
 from segments.models import Segment
 from segments.queries import audience, segments_for
 from segments.services import clean_query
@@ -133,6 +134,7 @@ def _open_segment(request) -> Segment | None:
 def _card_context(customer: Customer, note_form: NoteForm) -> dict:
     return {
         "customer": customer,
+        "summary": customer_summary(customer.company, customer),
         "notes": notes_of(customer),
         "note_form": note_form,
         "available_labels": Label.objects.exclude(pk__in=[label.pk for label in customer.labels.all()]).order_by(
