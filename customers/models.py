@@ -287,3 +287,36 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_id} ~ {self.second_id}"
+
+
+class CustomerEvent(models.Model):
+    """Something that happened to a customer and is not a row of its own elsewhere: an edit (which
+    fields changed from what to what), a label added or removed, a status change, a merge.
+    The card's timeline shows these next to orders, status changes and notes."""
+
+    class Kind(models.TextChoices):
+        EDITED = "edited", _("Edited")
+        LABEL_ADDED = "label_added", _("Label added")
+        LABEL_REMOVED = "label_removed", _("Label removed")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        MERGED = "merged", _("Merged")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                F("company"), F("customer"), F("created_at").desc(), F("id").desc(), name="customer_event_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.kind}"

@@ -14,6 +14,7 @@ from customers.models import (
     MAX_PHONES,
     Customer,
     CustomerEmail,
+    CustomerEvent,
     CustomerLabel,
     CustomerPhone,
     DuplicateCandidate,
@@ -117,6 +118,28 @@ def build_search_document(full_name: str, phones: Sequence[str], emails: Sequenc
     return " ".join(part for part in parts if part).upper()
 
 
+# History ----------------------------------------------------------------------------------------
+
+
+def record_event(customer: Customer, kind: str, *, actor=None, **data) -> CustomerEvent:
+    return CustomerEvent.objects.create(
+        company_id=customer.company_id, customer=customer, kind=kind, actor=actor, data=data
+    )
+
+
+def _history_values(customer: Customer, fields) -> dict[str, str]:
+    """What the history shows of each field: the stored value as text, contacts and labels listed."""
+    values = {name: "" if getattr(customer, name) is None else str(getattr(customer, name)) for name in fields}
+    values["phones"] = ", ".join(customer.phones.values_list("number", flat=True))
+    values["emails"] = ", ".join(customer.emails.values_list("email", flat=True))
+    values["labels"] = ", ".join(customer.labels.order_by("name").values_list("name", flat=True))
+    return values
+
+
+def _changes(before: dict[str, str], after: dict[str, str]) -> list[dict[str, str]]:
+    return [{"field": name, "old": before[name], "new": after[name]} for name in before if before[name] != after[name]]
+
+
 # Customers --------------------------------------------------------------------------------------
 
 
@@ -165,6 +188,7 @@ def update_customer(
         with transaction.atomic():
             customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
             _check_contacts_are_free(company, customer, phones, emails)
+            before = _history_values(customer, fields)
             for name, value in fields.items():
                 setattr(customer, name, value)
             customer.full_clean(exclude=["company"])
@@ -172,6 +196,10 @@ def update_customer(
             _replace_contacts(customer, phones, emails)
             if labels is not None:
                 _set_labels(customer, labels)
+            saved = Customer.objects.get(pk=customer.pk)  # as stored: 10 and 10.00 are the same discount
+            changes = _changes(before, _history_values(saved, fields))
+            if changes:
+                record_event(customer, CustomerEvent.Kind.EDITED, actor=actor, changes=changes)
     except IntegrityError as error:
         raise _integrity_to_validation(error) from error
     return customer
@@ -337,8 +365,10 @@ def merge_customers(company: Company, *, target: Customer, duplicate: Customer, 
         target.created_at = min(target.created_at, duplicate.created_at)
         if duplicate.status == Customer.Status.CURRENT:
             target.status = Customer.Status.CURRENT
+        absorbed = {"name": duplicate.full_name, "id": duplicate.pk}
         duplicate.delete()
         target.save()
+        record_event(target, CustomerEvent.Kind.MERGED, actor=actor, absorbed=absorbed)
         _replace_contacts(target, phones, emails)
         refresh_customer_stats(target)
     target.refresh_from_db()
@@ -432,27 +462,48 @@ def _set_labels(customer: Customer, labels: Iterable[Label]) -> None:
 
 @transaction.atomic
 def add_label(company: Company, *, label: Label, customers: QuerySet[Customer], actor=None) -> int:
-    """Adds the label to every customer of the queryset that lacks it; returns how many gained it."""
+    """Adds the label to every customer of the queryset that lacks it; returns how many gained it.
+    Each of them gets a "label added" entry in their history."""
     _check_same_company(company, label)
     added = 0
     ids = customers.filter(company=company).exclude(labels=label).values_list("pk", flat=True).order_by()
-    batch: list[CustomerLabel] = []
+    batch: list[int] = []
     for customer_id in ids.iterator(chunk_size=BATCH_SIZE):
-        batch.append(CustomerLabel(company=company, customer_id=customer_id, label=label))
+        batch.append(customer_id)
         if len(batch) >= BATCH_SIZE:
-            added += len(CustomerLabel.objects.bulk_create(batch, ignore_conflicts=True))
+            added += _label_batch(company, label, batch, actor)
             batch = []
-    added += len(CustomerLabel.objects.bulk_create(batch, ignore_conflicts=True))
-    return added
+    return added + _label_batch(company, label, batch, actor)
+
+
+def _label_batch(company: Company, label: Label, customer_ids: list[int], actor) -> int:
+    links = CustomerLabel.objects.bulk_create(
+        [CustomerLabel(company=company, customer_id=pk, label=label) for pk in customer_ids], ignore_conflicts=True
+    )
+    _label_events(company, label, customer_ids, CustomerEvent.Kind.LABEL_ADDED, actor)
+    return len(links)
+
+
+def _label_events(company: Company, label: Label, customer_ids, kind: str, actor) -> None:
+    CustomerEvent.objects.bulk_create(
+        [
+            CustomerEvent(company=company, customer_id=pk, kind=kind, actor=actor, data={"label": label.name})
+            for pk in customer_ids
+        ],
+        batch_size=BATCH_SIZE,
+    )
 
 
 @transaction.atomic
 def remove_label(company: Company, *, label: Label, customers: QuerySet[Customer], actor=None) -> int:
     _check_same_company(company, label)
-    removed, _per_model = CustomerLabel.objects.filter(
+    links = CustomerLabel.objects.filter(
         company=company, label=label, customer__in=customers.filter(company=company).values("pk")
-    ).delete()
-    return removed
+    )
+    customer_ids = list(links.values_list("customer_id", flat=True))
+    links.delete()
+    _label_events(company, label, customer_ids, CustomerEvent.Kind.LABEL_REMOVED, actor)
+    return len(customer_ids)
 
 
 # Notes ------------------------------------------------------------------------------------------

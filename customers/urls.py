@@ -11,6 +11,7 @@ urlpatterns = [
     path("bulk/labels/", views.bulk_label, name="bulk_label"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),
     path("<int:pk>/delete/", views.customer_delete, name="delete"),
     path("<int:pk>/favourite/", views.customer_favourite, name="favourite"),
     path("<int:pk>/labels/", views.customer_label_add, name="label_add"),

@@ -6,6 +6,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -26,6 +27,7 @@ from customers.forms import BulkLabelForm, CustomerForm, LabelForm, NoteForm
 from customers.models import Customer, Label, Note
 from customers.queries import customer_for_card, customers_for_list, labels_with_counts, notes_of
 from customers.tables import CustomerTable, DeferredJoinPaginator
+from customers.timeline import timeline
 from orders.queries import customer_summary
 from segments.models import Segment
 from segments.queries import audience, segments_for
@@ -147,6 +149,19 @@ def _card_context(customer: Customer, note_form: NoteForm) -> dict:
 def customer_detail(request, pk):
     customer = customer_for_card(request.company, pk)
     return render(request, "customers/detail.html", _card_context(customer, NoteForm()))
+
+
+@company_view()
+def customer_timeline(request, pk):
+    """A page of the card's "All activity" tab (htmx); `before` continues from the last entry shown."""
+    customer = get_object_or_404(Customer, pk=pk)
+    try:
+        before = parse_datetime(request.GET.get("before", ""))
+    except ValueError:  # well-formed but impossible, like the 31st of February
+        before = None
+    entries, more = timeline(request.company, customer, before=before)
+    context = {"customer": customer, "entries": entries, "more": more, "older": entries[-1].when if more else None}
+    return render(request, "customers/partials/timeline.html", context)
 
 
 @company_view()

@@ -15,8 +15,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from companies.models import Company, ExchangeRate
-from customers.models import Customer, Label
-from customers.services import find_or_create_customer
+from customers.models import Customer, CustomerEvent, Label
+from customers.services import find_or_create_customer, record_event
 from orders.models import MAX_QUANTITY, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 
 CENT = Decimal("0.01")
@@ -220,8 +220,15 @@ def refresh_customer_stats(customer: Customer) -> None:
     customer.last_activity_at = figures["last_any"]
     fields = ["orders_count", "orders_sum", "first_order_at", "last_order_at", "last_activity_at"]
     if customer.orders_count and customer.status == Customer.Status.POTENTIAL:
+        # A first order makes a lead a current customer; the timeline says so.
         customer.status = Customer.Status.CURRENT
         fields.append("status")
+        record_event(
+            customer,
+            CustomerEvent.Kind.STATUS_CHANGED,
+            changes=[{"field": "status", "old": Customer.Status.POTENTIAL, "new": Customer.Status.CURRENT}],
+            automatic=True,
+        )
     Customer.objects.filter(pk=customer.pk).update(**{name: getattr(customer, name) for name in fields})
 
 

@@ -1,0 +1,123 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Customer, CustomerEvent, Label, Note
+from customers.services import add_label, add_note, merge_customers, remove_label, update_customer
+from customers.timeline import timeline
+from orders.models import Order, OrderStatusChange
+from orders.services import Line, change_order_status, place_order
+from tests.factories import make_customer
+
+
+def _edit(company, customer, actor, **changes):
+    fields = {"full_name": customer.full_name, "discount_percent": customer.discount_percent, **changes}
+    phones = changes.pop("phones", customer.phones.values_list("number", flat=True))
+    fields.pop("phones", None)
+    return update_customer(
+        company,
+        customer=customer,
+        fields=fields,
+        phones=phones,
+        emails=customer.emails.values_list("email", flat=True),
+        actor=actor,
+    )
+
+
+def test_an_edit_records_who_changed_which_field_from_what_to_what(world):
+    company = world.company_a
+    anna = make_customer(company, name="Anna", phones=["+79160000001"], discount_percent=Decimal("10"))
+
+    anna = _edit(company, anna, world.manager_a, full_name="Anna Smirnova", discount_percent=Decimal("10.00"))
+    anna = _edit(company, anna, world.owner_a, phones=["+79160000001", "+79160000002"], temperature="hot")
+    _edit(company, anna, world.owner_a)  # nothing changed: nothing recorded
+
+    second, first = CustomerEvent.objects.filter(customer=anna, kind=CustomerEvent.Kind.EDITED)
+    assert first.actor == world.manager_a
+    assert first.data["changes"] == [{"field": "full_name", "old": "Anna", "new": "Anna Smirnova"}]
+    assert second.actor == world.owner_a
+    assert second.data["changes"] == [
+        {"field": "temperature", "old": "", "new": "hot"},
+        {"field": "phones", "old": "+79160000001", "new": "+79160000001, +79160000002"},
+    ]
+
+
+def test_the_timeline_shows_events_of_each_kind_newest_first(world, owner_client):
+    company = world.company_a
+    anna = make_customer(company, name="Anna", phones=["+79160000001"])
+    twin = make_customer(company, name="Anna S.", emails=["anna@example.com"])
+    vip = Label.objects.create(company=company, name="VIP")
+    start = timezone.now() - timedelta(days=10)
+
+    def at(days, model, pk):
+        model.objects.filter(pk=pk).update(created_at=start + timedelta(days=days))
+
+    order = place_order(
+        company, customer=anna, lines=[Line(name="Rose", quantity=1, unit_price=Decimal("100"))], source="staff"
+    )
+    at(0, Order, order.pk)
+    OrderStatusChange.objects.filter(order=order).update(created_at=start)
+    at(1, CustomerEvent, CustomerEvent.objects.get(customer=anna, kind=CustomerEvent.Kind.STATUS_CHANGED).pk)
+    change_order_status(company, order=order, status="confirmed", actor=world.manager_a)
+    OrderStatusChange.objects.filter(order=order, to_status="confirmed").update(created_at=start + timedelta(days=2))
+    at(3, Note, add_note(company, customer=anna, text="Prefers white roses", priority=2, actor=world.owner_a).pk)
+    add_label(company, label=vip, customers=Customer.objects.filter(pk=anna.pk), actor=world.owner_a)
+    at(4, CustomerEvent, CustomerEvent.objects.get(kind=CustomerEvent.Kind.LABEL_ADDED).pk)
+    remove_label(company, label=vip, customers=Customer.objects.filter(pk=anna.pk), actor=world.owner_a)
+    at(5, CustomerEvent, CustomerEvent.objects.get(kind=CustomerEvent.Kind.LABEL_REMOVED).pk)
+    _edit(company, anna, world.owner_a, full_name="Anna Smirnova")
+    at(6, CustomerEvent, CustomerEvent.objects.get(kind=CustomerEvent.Kind.EDITED).pk)
+    merge_customers(company, target=anna, duplicate=twin, actor=world.owner_a)
+
+    entries, more = timeline(company, anna)
+    kinds = [entry.obj.kind if entry.kind == "event" else entry.kind for entry in entries]
+    assert kinds == [
+        "merged",
+        "edited",
+        "label_removed",
+        "label_added",
+        "note",
+        "order_status",
+        "status_changed",
+        "order",
+    ]
+    assert not more
+
+    page = owner_client.get(reverse("customers:timeline", args=[anna.pk])).content.decode()
+    for text in (
+        "Merged with the duplicate Anna S.",
+        "<del>Anna</del> → Anna Smirnova",
+        "Label VIP removed",
+        "Label VIP added",
+        "Prefers white roses",
+        "New → Confirmed",
+        "Changed automatically by the first order",
+        f"#{order.number}</a> placed",
+    ):
+        assert text in page, text
+    assert "Show older" not in page
+
+
+def test_the_timeline_is_paged_by_the_moment_of_its_last_entry(world, owner_client):
+    company = world.company_a
+    anna = make_customer(company, name="Anna")
+    now = timezone.now()
+    notes = [add_note(company, customer=anna, text=f"Note {n}", priority=0, actor=world.owner_a) for n in range(1, 26)]
+    for n, note in enumerate(notes, start=1):
+        Note.objects.filter(pk=note.pk).update(created_at=now - timedelta(hours=100 - n))
+
+    first, more = timeline(company, anna)
+    assert more and [entry.obj.text for entry in first] == [f"Note {n}" for n in range(25, 5, -1)]
+    rest, more = timeline(company, anna, before=first[-1].when)
+    assert not more and [entry.obj.text for entry in rest] == [f"Note {n}" for n in range(5, 0, -1)]
+
+    url = reverse("customers:timeline", args=[anna.pk])
+    page = owner_client.get(url).content.decode()
+    assert page.count('data-testid="timeline-entry"') == 20 and "Show older" in page
+    older = owner_client.get(url, {"before": first[-1].when.isoformat()}).content.decode()
+    assert older.count('data-testid="timeline-entry"') == 5 and "Note 1" in older
+    # A cursor that is not a moment starts from the newest entry again.
+    for bad in ("yesterday", "2026-02-31T10:00:00+00:00"):
+        assert owner_client.get(url, {"before": bad}).content.decode().count('data-testid="timeline-entry"') == 20
