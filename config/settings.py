@@ -8,6 +8,7 @@ ALLOWED_HOSTS, SITE_URL and an email transport.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -138,6 +139,12 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "scan-duplicates-nightly": {
+        "task": "customers.tasks.scan_duplicates_everywhere",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 # Cache: Redis when configured (shared by all web processes), local memory otherwise.
 if REDIS_URL:

@@ -1,8 +1,10 @@
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import MAX_EMAILS, MAX_PHONES, Customer, Label, Note
+from customers.models import MAX_EMAILS, MAX_PHONES, Customer, DuplicateCandidate, Label, Note
+from customers.services import DUPLICATE, TARGET, merge_conflicts, merge_defaults
 
 
 class MultipleInputWidget(forms.Widget):
@@ -190,3 +192,46 @@ class BulkLabelForm(forms.Form):
         if not cleaned.get("all_matching") and not cleaned.get("selected"):
             raise forms.ValidationError(_("Tick at least one customer, or choose every customer the filter matches."))
         return cleaned
+
+
+class MergeForm(forms.Form):
+    """Which of a pair's cards stays, and for each field the two disagree on, whose value stays."""
+
+    survivor = forms.TypedChoiceField(label=_("Keep the card of"), coerce=int, widget=forms.RadioSelect)
+
+    def __init__(self, *args, pair: DuplicateCandidate, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pair = pair
+        first, second = pair.first, pair.second
+        self.fields["survivor"].choices = [(first.pk, first.full_name), (second.pk, second.full_name)]
+        self.fields["survivor"].initial = _likely_survivor(first, second).pk
+        defaults = merge_defaults(first, second)
+        self.conflicts = merge_conflicts(first, second)
+        for name in self.conflicts:
+            model_field = Customer._meta.get_field(name)
+            self.fields[name] = forms.TypedChoiceField(
+                label=model_field.verbose_name,
+                coerce=int,
+                widget=forms.RadioSelect,
+                choices=[(first.pk, _shown(first, model_field)), (second.pk, _shown(second, model_field))],
+                initial=first.pk if defaults[name] == TARGET else second.pk,
+            )
+
+    def merge_arguments(self) -> dict:
+        """survivor, duplicate and keep for services.merge_customers."""
+        first, second = self.pair.first, self.pair.second
+        target, duplicate = (first, second) if self.cleaned_data["survivor"] == first.pk else (second, first)
+        keep = {name: TARGET if self.cleaned_data[name] == target.pk else DUPLICATE for name in self.conflicts}
+        return {"target": target, "duplicate": duplicate, "keep": keep}
+
+
+def _likely_survivor(first: Customer, second: Customer) -> Customer:
+    """The card with more orders, or else the older one."""
+    return max((first, second), key=lambda customer: (customer.orders_count, -customer.created_at.timestamp()))
+
+
+def _shown(customer: Customer, model_field) -> str:
+    if model_field.choices:
+        return getattr(customer, f"get_{model_field.name}_display")()
+    value = getattr(customer, model_field.name)
+    return date_format(value) if hasattr(value, "isoformat") else str(value)

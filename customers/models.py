@@ -65,6 +65,13 @@ class Customer(models.Model):
         REFERRAL = "referral", _("Referral")
         OTHER = "other", _("Other")
 
+    class ConsentSource(models.TextChoices):
+        TOLD_STAFF = "told_staff", _("Told staff (phone or in person)")
+        ORDER_FORM = "order_form", _("Order form")
+        WRITTEN = "written", _("Signed in writing")
+        IMPORT = "import", _("Imported")
+        UNSUBSCRIBED = "unsubscribed", _("Unsubscribe link")
+
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     full_name = models.CharField(_("full name"), max_length=255)
     other_channels = models.CharField(
@@ -102,7 +109,24 @@ class Customer(models.Model):
         _("acquisition channel"), max_length=16, choices=Channel.choices, default=Channel.MANUAL
     )
     card_number = models.CharField(_("card number"), max_length=32, blank=True)
+    # Consent per channel: given (True) or opted out (False), and when and how that was recorded.
     sms_consent = models.BooleanField(_("consents to SMS"), default=True)
+    sms_consent_at = models.DateTimeField(_("SMS consent recorded"), null=True, blank=True)
+    sms_consent_source = models.CharField(
+        _("how SMS consent was given"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
+    email_consent = models.BooleanField(_("consents to email"), default=True)
+    email_consent_at = models.DateTimeField(_("email consent recorded"), null=True, blank=True)
+    email_consent_source = models.CharField(
+        _("how email consent was given"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
+    push_consent = models.BooleanField(_("consents to push"), default=True)
+    push_consent_at = models.DateTimeField(_("push consent recorded"), null=True, blank=True)
+    push_consent_source = models.CharField(
+        _("how push consent was given"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
+    # Set when the personal data was erased on request; the row stays for the company's figures.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
     created_at = models.DateTimeField(_("added"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -276,6 +300,9 @@ class DuplicateCandidate(models.Model):
     second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
     created_at = models.DateTimeField(_("found"), auto_now_add=True)
+    # "Not a duplicate": kept, so that the next scan does not bring the pair back.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
     objects = ScopedManager(company="company")
 
@@ -283,6 +310,14 @@ class DuplicateCandidate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["company", "first", "second"], name="duplicate_pair_uniq"),
             models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="duplicate_pair_ordered"),
+        ]
+        indexes = [
+            models.Index(
+                F("company"),
+                F("created_at").desc(),
+                name="duplicate_open_idx",
+                condition=models.Q(dismissed_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -300,6 +335,8 @@ class CustomerEvent(models.Model):
         LABEL_REMOVED = "label_removed", _("Label removed")
         STATUS_CHANGED = "status_changed", _("Status changed")
         MERGED = "merged", _("Merged")
+        MERGE_UNDONE = "merge_undone", _("Merge undone")
+        ERASED = "erased", _("Personal data erased")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
@@ -320,3 +357,77 @@ class CustomerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.kind}"
+
+
+class CustomerMerge(models.Model):
+    """A merge, kept for 30 days so that it can be undone: the absorbed customer's row and every
+    row that went with it (serialized as they were), the rows that moved to the survivor, and the
+    survivor's fields before the merge."""
+
+    UNDO_DAYS = 30
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
+    absorbed_id = models.BigIntegerField()
+    absorbed_name = models.CharField(max_length=255)
+    # Serialized rows (django.core.serializers "python" format) deleted with the absorbed customer.
+    absorbed_rows = models.JSONField(default=list)
+    # {"app_label.model": {"field": [ids]}}: rows re-pointed from the absorbed customer to the survivor.
+    moved = models.JSONField(default=dict)
+    # The survivor's fields as they were before the merge and as the merge left them: undoing puts
+    # back only the fields nobody has changed since.
+    survivor_before = models.JSONField(default=dict)
+    survivor_after = models.JSONField(default=dict)
+    # Labels the survivor gained from the absorbed customer, and the absorbed customer's contacts.
+    added_label_ids = models.JSONField(default=list)
+    absorbed_contacts = models.JSONField(default=dict)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        indexes = [models.Index(fields=["survivor", "created_at"], name="merge_survivor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.absorbed_id} → {self.survivor_id}"
+
+
+class ErasedContact(models.Model):
+    """A phone or email of a customer whose data was erased on request, kept only as a keyed hash
+    so that a later order or import does not silently bring the person back."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("phone")
+        EMAIL = "email", _("email")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    digest = models.CharField(max_length=64)
+    erased_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "digest"], name="erased_contact_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.digest[:8]}…"
+
+
+class ListSettings(models.Model):
+    """How one user likes a company's customer list: which columns, in what order."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    columns = models.JSONField(default=list)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "user"], name="list_settings_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {', '.join(self.columns)}"

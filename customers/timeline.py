@@ -5,15 +5,16 @@ each through its own (customer, created_at) index, and merges them."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from heapq import merge
 from itertools import islice
 
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
-from customers.models import Customer, CustomerEvent, Note
+from customers.models import Customer, CustomerEvent, CustomerMerge, Note
 
 PAGE_SIZE = 20
 
@@ -51,9 +52,31 @@ def _before(queryset, before):
 @register
 def customer_events(company, customer, before, limit):
     events = _before(CustomerEvent.objects.filter(company=company, customer=customer), before)
+    events = list(events.select_related("actor").order_by("-created_at", "-id")[:limit])
+    merges = [
+        event.data["merge"] for event in events if event.kind == CustomerEvent.Kind.MERGED and "merge" in event.data
+    ]
+    undoable = (
+        set(
+            CustomerMerge.objects.filter(
+                company=company,
+                pk__in=merges,
+                undone_at__isnull=True,
+                created_at__gte=timezone.now() - timedelta(days=CustomerMerge.UNDO_DAYS),
+            ).values_list("pk", flat=True)
+        )
+        if merges
+        else set()
+    )
     return [
-        Entry(event.created_at, "event", event.actor, event, {**event.data, "changes": _readable(event.data)})
-        for event in events.select_related("actor").order_by("-created_at", "-id")[:limit]
+        Entry(
+            event.created_at,
+            "event",
+            event.actor,
+            event,
+            {**event.data, "changes": _readable(event.data), "undoable": event.data.get("merge") in undoable},
+        )
+        for event in events
     ]
 
 

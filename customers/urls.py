@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from customers import duplicate_views, views
 
 app_name = "customers"
 
@@ -19,6 +19,11 @@ urlpatterns = [
     path("<int:pk>/notes/", views.note_add, name="note_add"),
     path("notes/<int:pk>/edit/", views.note_edit, name="note_edit"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+    path("duplicates/", duplicate_views.duplicate_list, name="duplicates"),
+    path("duplicates/scan/", duplicate_views.duplicate_scan, name="duplicate_scan"),
+    path("duplicates/<int:pk>/", duplicate_views.duplicate_pair, name="duplicate_pair"),
+    path("duplicates/<int:pk>/dismiss/", duplicate_views.duplicate_dismiss, name="duplicate_dismiss"),
+    path("merges/<int:pk>/undo/", duplicate_views.merge_undo, name="merge_undo"),
     path("labels/", views.label_list, name="labels"),
     path("labels/<int:pk>/edit/", views.label_edit, name="label_edit"),
     path("labels/<int:pk>/delete/", views.label_delete, name="label_delete"),

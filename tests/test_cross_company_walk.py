@@ -14,8 +14,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from companies.models import ExchangeRate
-from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label, Note
-from customers.services import add_note
+from customers.models import (
+    Customer,
+    CustomerEmail,
+    CustomerEvent,
+    CustomerLabel,
+    CustomerMerge,
+    CustomerPhone,
+    DuplicateCandidate,
+    Label,
+    Note,
+)
+from customers.services import add_note, flag_possible_duplicate, merge_customers
 from orders.models import Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
 from segments.models import Segment
@@ -55,6 +65,9 @@ def snapshot(company):
         "order_labels": list(OrderLabel.objects.filter(company=company).order_by("pk").values()),
         "status_changes": list(OrderStatusChange.objects.filter(company=company).order_by("pk").values()),
         "segments": list(Segment.objects.filter(company=company).order_by("pk").values()),
+        "duplicates": list(DuplicateCandidate.objects.filter(company=company).order_by("pk").values()),
+        "merges": list(CustomerMerge.objects.filter(company=company).order_by("pk").values()),
+        "events": list(CustomerEvent.objects.filter(company=company).order_by("pk").values()),
     }
 
 
@@ -84,7 +97,16 @@ def company_a_objects(world):
     segment = Segment.objects.create(
         company=world.company_a, name=f"{SECRET} segment", query=f"labels_mode=any&labels={label.pk}"
     )
+    twin = make_customer(world.company_a, name=f"{SECRET} twin", phones=["+79161234500"])
+    flag_possible_duplicate(
+        world.company_a, first_id=customer.pk, second_id=twin.pk, reason=DuplicateCandidate.Reason.SAME_NAME
+    )
+    old_card = make_customer(world.company_a, name=f"{SECRET} old card", phones=["+79161234501"])
+    merge_customers(world.company_a, target=twin, duplicate=old_card, actor=world.owner_a)
     return {
+        "duplicate_pair": DuplicateCandidate.objects.get(company=world.company_a).pk,
+        "merge": CustomerMerge.objects.get(company=world.company_a).pk,
+        "twin": twin.pk,
         "segment": segment.pk,
         "product": product.pk,
         "order": order.pk,

@@ -2,7 +2,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from companies.models import Company, ExchangeRate
-from customers.models import Customer
+from customers.models import Customer, DuplicateCandidate
 from orders.models import Order, OrderItem, Product
 from orders.services import rebuild_all_customer_stats
 
@@ -16,6 +16,8 @@ def test_seed_demo_builds_a_shop_whose_figures_match_its_orders(db):
     orders = Order.objects.filter(company=company)
 
     assert customers.count() == 120
+    # Three of them are twins from an "old import", for the possible duplicates page.
+    assert DuplicateCandidate.objects.filter(company=company, reason=DuplicateCandidate.Reason.SAME_NAME).count() == 3
     assert set(ExchangeRate.objects.filter(company=company).values_list("currency", flat=True)) == {"USD", "EUR"}
     assert Product.objects.filter(company=company, is_active=False).exists()
     assert 2 * 120 < orders.count() < 4 * 120  # about three orders per customer

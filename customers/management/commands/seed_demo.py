@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from companies.models import Company, ExchangeRate, Membership, User
+from customers import duplicates
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label, Note
 from customers.services import build_search_document
 from orders.models import Order, OrderItem, OrderStatusChange, Product
@@ -276,7 +277,9 @@ class Command(BaseCommand):
                 existing.delete()
             started = time.monotonic()
             demo = self._create_company(company)
-            self._create_customers(demo, customers, random.Random(seed))
+            twins = min(customers // 2, max(3, customers // 500))
+            self._create_customers(demo, customers - twins, random.Random(seed))
+            self._add_legacy_twins(demo, twins)
         self.stdout.write(f"Created {customers} customers and their orders in {time.monotonic() - started:.1f}s.")
         self._print_sign_in()
 
@@ -356,6 +359,38 @@ class Command(BaseCommand):
             started = time.monotonic()
             self._refresh_statistics()
             self.stdout.write(f"  VACUUM (ANALYZE) in {time.monotonic() - started:.1f}s")
+
+    def _add_legacy_twins(self, company: Company, wanted: int) -> None:
+        """About one card in 500 (at least three) has a twin saved by an old import: the same name
+        with the number under another country code. The duplicate search finds them for the demo."""
+        originals = (
+            CustomerPhone.objects.filter(company=company, number__startswith="+7", position=0)
+            .order_by("customer_id")
+            .values_list("number", "customer__full_name")[:wanted]
+        )
+        twins, numbers = [], []
+        for number, name in originals:
+            legacy = "+1" + number[2:]
+            twins.append(
+                Customer(
+                    company=company,
+                    full_name=name,
+                    acquisition_channel=Customer.Channel.IMPORT,
+                    search_document=build_search_document(name, [legacy], []),
+                )
+            )
+            numbers.append(legacy)
+        with transaction.atomic():
+            Customer.objects.bulk_create(twins)
+            CustomerPhone.objects.bulk_create(
+                [
+                    CustomerPhone(company=company, customer=twin, number=n)
+                    for twin, n in zip(twins, numbers, strict=True)
+                ]
+            )
+        started = time.monotonic()
+        found = duplicates.scan(company)
+        self.stdout.write(f"  {found} possible duplicates found in {time.monotonic() - started:.1f}s")
 
     def _refresh_statistics(self):
         """Fresh planner statistics, a set visibility map and an empty GIN pending list.
