@@ -29,6 +29,8 @@ ADD_DEFAULTS = {
     "favourite": {"favourite": "true"},
     "blocked": {"blocked": "yes"},
     "sms_consent": {"sms_consent": "yes"},
+    "email_consent": {"email_consent": "yes"},
+    "push_consent": {"push_consent": "yes"},
     "has_email": {"has_email": "yes"},
     "has_phone": {"has_phone": "yes"},
 }

@@ -73,10 +73,23 @@ CRITERIA = [
     Criterion("favourite", _("Favourite"), ("favourite",)),
     Criterion("blocked", _("Blocked"), ("blocked",)),
     Criterion("sms_consent", _("Consents to SMS"), ("sms_consent",)),
+    Criterion("email_consent", _("Consents to email"), ("email_consent",)),
+    Criterion("push_consent", _("Consents to push"), ("push_consent",)),
     Criterion("has_email", _("Has an email"), ("has_email",)),
     Criterion("has_phone", _("Has a phone"), ("has_phone",)),
 ]
 CRITERIA_BY_KEY = {criterion.key: criterion for criterion in CRITERIA}
+YES_NO_CRITERIA = (
+    "reviewed",
+    "messaged",
+    "favourite",
+    "blocked",
+    "sms_consent",
+    "email_consent",
+    "push_consent",
+    "has_email",
+    "has_phone",
+)
 # Every parameter the filter reads; anything else in a query string (page, sort, segment) is not a criterion.
 FILTER_PARAMS = ("q", *(name for criterion in CRITERIA for name in criterion.fields))
 
@@ -230,6 +243,8 @@ class CustomerFilter(django_filters.FilterSet):
     favourite = _choice(_("Favourite"), [("true", _("yes")), ("false", _("no"))])
     blocked = _choice(_("Blocked"), YES_NO)
     sms_consent = _choice(_("Consents to SMS"), YES_NO)
+    email_consent = _choice(_("Consents to email"), YES_NO)
+    push_consent = _choice(_("Consents to push"), YES_NO)
     has_email = _choice(_("Has an email"), YES_NO)
     has_phone = _choice(_("Has a phone"), YES_NO)
 
@@ -288,7 +303,8 @@ def criteria_condition(data: dict, *, now: datetime) -> Q:
     q &= _yes_no(data.get("messaged"), Q(messages_count__gt=0))
     q &= _yes_no({"true": "yes", "false": "no"}.get(data.get("favourite")), Q(is_favourite=True))
     q &= _yes_no(data.get("blocked"), Q(is_blocked=True))
-    q &= _yes_no(data.get("sms_consent"), Q(sms_consent=True))
+    for channel in ("sms", "email", "push"):
+        q &= _yes_no(data.get(f"{channel}_consent"), Q(**{f"{channel}_consent": True}))
     q &= _yes_no(data.get("has_email"), Exists(CustomerEmail.objects.filter(customer=OuterRef("pk"))))
     q &= _yes_no(data.get("has_phone"), Exists(CustomerPhone.objects.filter(customer=OuterRef("pk"))))
     return q
@@ -522,7 +538,7 @@ def _describe(key: str, data: dict) -> str:  # one branch per criterion reads be
         field = CustomerFilter.base_filters[key]
         choice = dict(field.extra["choices"]).get(data[key], data[key])
         return f"{CRITERIA_BY_KEY[key].label}: {choice}"
-    if key in ("reviewed", "messaged", "favourite", "blocked", "sms_consent", "has_email", "has_phone"):
+    if key in YES_NO_CRITERIA:
         value = yes_no.get(data.get(key) or "")
         if value is None:
             return ""

@@ -104,7 +104,6 @@ class CustomerForm(forms.ModelForm):
             "preferred_language",
             "acquisition_channel",
             "card_number",
-            "sms_consent",
             "is_favourite",
             "is_blocked",
             "blocked_reason",
@@ -132,6 +131,8 @@ class CustomerForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("is_blocked") is False:
             cleaned["blocked_reason"] = ""
+        elif cleaned.get("is_blocked") and not (cleaned.get("blocked_reason") or "").strip():
+            self.add_error("blocked_reason", gettext("Say why the customer is blocked."))
         return cleaned
 
     def _post_clean(self):
@@ -235,3 +236,54 @@ def _shown(customer: Customer, model_field) -> str:
         return getattr(customer, f"get_{model_field.name}_display")()
     value = getattr(customer, model_field.name)
     return date_format(value) if hasattr(value, "isoformat") else str(value)
+
+
+class BlockForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for blocking"),
+        max_length=255,
+        help_text=_("Staff see it on the card and in the list."),
+        widget=forms.TextInput(attrs={"placeholder": _("Did not pay for two orders")}),
+    )
+
+
+class PipelineForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Customer.Status.choices)
+    temperature = forms.ChoiceField(
+        label=_("Temperature"), choices=[("", _("not set")), *Customer.Temperature.choices], required=False
+    )
+
+
+class ConsentForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[("sms", _("SMS")), ("email", _("Email")), ("push", _("Push"))],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    given = forms.TypedChoiceField(
+        label=_("Decision"),
+        coerce=lambda value: value == "yes",
+        choices=[("yes", _("Consents")), ("no", _("Opted out"))],
+        widget=forms.RadioSelect,
+    )
+    source = forms.ChoiceField(
+        label=_("How"),
+        choices=Customer.ConsentSource.choices,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+
+
+class EraseForm(forms.Form):
+    """Erasing cannot be undone: the admin types the customer's name to confirm."""
+
+    confirmation = forms.CharField(label=_("Type the customer's name to confirm"), max_length=255)
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+
+    def clean_confirmation(self):
+        typed = self.cleaned_data["confirmation"]
+        if typed.strip().casefold() != self.customer.full_name.strip().casefold():
+            raise forms.ValidationError(gettext("That is not the customer's name; nothing was erased."))
+        return typed

@@ -17,6 +17,12 @@ def customers_for_list(company: Company) -> QuerySet[Customer]:
         "phones",
         "emails",
         Prefetch("labels", queryset=Label.objects.order_by("name")),
+        # High-priority notes show as a badge on the row.
+        Prefetch(
+            "notes",
+            queryset=Note.objects.filter(priority=Note.Priority.HIGH).order_by("-created_at"),
+            to_attr="urgent_notes",
+        ),
     )
 
 

@@ -6,16 +6,17 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.core import serializers
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, router, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.deletion import Collector
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from companies.models import Company
+from companies.models import Company, Membership
 from customers.models import (
     MAX_EMAILS,
     MAX_PHONES,
@@ -26,12 +27,14 @@ from customers.models import (
     CustomerMerge,
     CustomerPhone,
     DuplicateCandidate,
+    ErasedContact,
     Label,
     Note,
 )
 from customers.phones import normalize_phone
 
 BATCH_SIZE = 2000
+ADMIN_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 
 # Contacts ---------------------------------------------------------------------------------------
@@ -170,6 +173,7 @@ def create_customer(
     try:
         with transaction.atomic():
             _check_contacts_are_free(company, None, phones, emails)
+            _refuse_erased(company, phones, emails)
             customer = Customer(company=company, **fields)
             customer.full_clean(exclude=["company"])
             customer.save()
@@ -196,6 +200,9 @@ def update_customer(
         with transaction.atomic():
             customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
             _check_contacts_are_free(company, customer, phones, emails)
+            if customer.erased_at:
+                raise ValidationError(_("This customer's personal data was erased; the card cannot be edited."))
+            _refuse_erased(company, phones, emails)
             before = _history_values(customer, fields)
             for name, value in fields.items():
                 setattr(customer, name, value)
@@ -261,6 +268,7 @@ def _find_or_create(company, *, name, phones, emails, source) -> tuple[Customer,
             matches.append(customer_id)
 
     if not matches:
+        _refuse_erased(company, phones, emails)
         customer = Customer(
             company=company,
             full_name=(name or (phones[0] if phones else emails[0]))[:255],
@@ -277,8 +285,9 @@ def _find_or_create(company, *, name, phones, emails, source) -> tuple[Customer,
         )
     known_phones = list(customer.phones.values_list("number", flat=True))
     known_emails = list(customer.emails.values_list("email", flat=True))
-    new_phones = [p for p in phones if p not in phone_owner]
-    new_emails = [e for e in emails if e not in email_owner]
+    erased = erased_contacts(company, phones, emails)  # never attached to someone else either
+    new_phones = [p for p in phones if p not in phone_owner and p not in erased.get("phones", ())]
+    new_emails = [e for e in emails if e not in email_owner and e not in erased.get("emails", ())]
     if new_phones or new_emails:
         all_phones = (known_phones + new_phones)[:MAX_PHONES]
         all_emails = (known_emails + new_emails)[:MAX_EMAILS]
@@ -299,6 +308,182 @@ def set_favourite(company: Company, *, customer: Customer, favourite: bool, acto
     customer.is_favourite = favourite
     customer.save(update_fields=["is_favourite", "updated_at"])
     return customer
+
+
+# Quick changes from the card and the list ------------------------------------------------------
+
+CHANNELS = ("sms", "email", "push")
+
+
+def _change_fields(company: Company, customer: Customer, actor, **values) -> Customer:
+    """Sets a few fields, validated, and records the change in the customer's history."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
+        before = {name: _as_text(getattr(customer, name)) for name in values}
+        for name, value in values.items():
+            setattr(customer, name, value)
+        customer.full_clean(exclude=["company"])
+        customer.save(update_fields=[*values, "updated_at"])
+        after = {name: _as_text(getattr(customer, name)) for name in values}
+        changes = _changes(before, after)
+        if changes:
+            record_event(customer, CustomerEvent.Kind.EDITED, actor=actor, changes=changes)
+    return customer
+
+
+def _as_text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def set_blocked(company: Company, *, customer: Customer, blocked: bool, reason: str = "", actor=None) -> Customer:
+    """Blocks a customer with a reason (shown on the card and in the list), or unblocks them. A
+    blocked customer is left out of campaigns and their quick order link takes no orders."""
+    reason = reason.strip()
+    if blocked and not reason:
+        raise ValidationError({"reason": _("Say why the customer is blocked.")})
+    return _change_fields(company, customer, actor, is_blocked=blocked, blocked_reason=reason if blocked else "")
+
+
+def set_pipeline(company: Company, *, customer: Customer, status: str, temperature: str, actor=None) -> Customer:
+    """Where a customer is in the sales pipeline: current or potential, and how warm."""
+    return _change_fields(company, customer, actor, status=status, temperature=temperature)
+
+
+def set_consent(
+    company: Company, *, customer: Customer, channel: str, given: bool, source: str, actor=None
+) -> Customer:
+    """Records a customer's consent to, or opt-out of, one channel, with when and how."""
+    if channel not in CHANNELS:
+        raise ValidationError({"channel": _("Choose SMS, email or push.")})
+    if source not in Customer.ConsentSource.values:
+        raise ValidationError({"source": _("Say how the customer told you.")})
+    return _change_fields(
+        company,
+        customer,
+        actor,
+        **{f"{channel}_consent": given, f"{channel}_consent_at": timezone.now(), f"{channel}_consent_source": source},
+    )
+
+
+def reachable(queryset: QuerySet[Customer], channel: str) -> QuerySet[Customer]:
+    """The customers of an audience a campaign on `channel` may go to: not blocked, not erased, and
+    not opted out of the channel. Campaigns send only to these."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    return queryset.filter(is_blocked=False, erased_at__isnull=True, **{f"{channel}_consent": True})
+
+
+# Erasing personal data on request ---------------------------------------------------------------
+
+# Customer fields that hold personal data or free text, and what they become.
+ERASED_VALUES = {
+    "other_channels": "",
+    "internal_note": "",
+    "gender": "",
+    "birthday": None,
+    "region": "",
+    "city": "",
+    "address": "",
+    "tax_id": "",
+    "contact_person": "",
+    "card_number": "",
+    "blocked_reason": "",
+    "preferred_language": "",
+    "is_favourite": False,
+    "search_document": "",
+    **{f"{channel}_consent": False for channel in CHANNELS},
+    **{f"{channel}_consent_at": None for channel in CHANNELS},
+    **{f"{channel}_consent_source": "" for channel in CHANNELS},
+}
+
+
+def contact_digest(company: Company, value: str) -> str:
+    """A normalized phone or email as a keyed hash: it can be recognized, not read back."""
+    return salted_hmac("customers.erased-contact", f"{company.pk}:{value}", algorithm="sha256").hexdigest()
+
+
+def erased_contacts(company: Company, phones: Sequence[str], emails: Sequence[str]) -> dict[str, list[str]]:
+    """Which of these (normalized) contacts belonged to a person erased on request, by field."""
+    digests = {contact_digest(company, value): ("phones", value) for value in phones}
+    digests |= {contact_digest(company, value): ("emails", value) for value in emails}
+    found: dict[str, list[str]] = {}
+    for digest in ErasedContact.objects.filter(company=company, digest__in=digests).values_list("digest", flat=True):
+        field, value = digests[digest]
+        found.setdefault(field, []).append(value)
+    return found
+
+
+def _refuse_erased(company: Company, phones: Sequence[str], emails: Sequence[str]) -> None:
+    found = erased_contacts(company, phones, emails)
+    if found:
+        raise ValidationError(
+            {
+                field: [
+                    _(
+                        "%(contact)s belonged to a person whose data was erased on request; "
+                        "they are not added again without their new consent."
+                    )
+                    % {"contact": value}
+                    for value in values
+                ]
+                for field, values in found.items()
+            }
+        )
+
+
+def erase_customer(company: Company, *, customer: Customer, actor) -> Customer:
+    """Erases a customer's personal data on their request; only owners and admins may.
+
+    Name, phones, emails, address, notes, free text and history go; the orders stay, without the
+    name, contacts and comment they were placed with, so that the company's figures do not change.
+    The phones and emails go on the do-not-recreate list as keyed hashes. Recorded (who, when)
+    without the erased data. Cannot be undone.
+    """
+    from orders.models import Order
+
+    if not Membership.objects.filter(company=company, user=actor, role__in=ADMIN_ROLES).exists():
+        raise PermissionDenied(_("Only owners and admins can erase a customer's personal data."))
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
+        if customer.erased_at:
+            raise ValidationError(_("This customer's personal data has already been erased."))
+        phones = list(customer.phones.values_list("number", flat=True))
+        emails = list(customer.emails.values_list("email", flat=True))
+        ErasedContact.objects.bulk_create(
+            [
+                ErasedContact(company=company, kind=ErasedContact.Kind.PHONE, digest=contact_digest(company, p))
+                for p in phones
+            ]
+            + [
+                ErasedContact(company=company, kind=ErasedContact.Kind.EMAIL, digest=contact_digest(company, e))
+                for e in emails
+            ],
+            ignore_conflicts=True,
+        )
+        customer.phones.all().delete()
+        customer.emails.all().delete()
+        customer.notes.all().delete()
+        customer.events.all().delete()  # edits name the old values
+        customer.merges.all().delete()  # undo snapshots hold the absorbed card's data
+        DuplicateCandidate.objects.filter(Q(first=customer) | Q(second=customer)).delete()
+        _erase_quick_link(customer)
+        Order.objects.filter(company=company, customer=customer).update(
+            customer_name="", customer_email="", customer_phone="", comment=""
+        )
+        for name, value in ERASED_VALUES.items():
+            setattr(customer, name, value)
+        customer.full_name = f"#{customer.pk}"
+        customer.erased_at = timezone.now()
+        customer.save()
+        record_event(customer, CustomerEvent.Kind.ERASED, actor=actor)
+    return customer
+
+
+def _erase_quick_link(customer: Customer) -> None:
+    """A link to order as this person makes no sense any more."""
+    for model, field_name in _customer_relations():
+        if model._meta.app_label == "quicklinks":
+            model._base_manager.filter(**{field_name: customer}).delete()
 
 
 # Merging ----------------------------------------------------------------------------------------

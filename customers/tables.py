@@ -97,7 +97,7 @@ class CustomerTable(tables.Table):
         orderable=False,
     )
     is_favourite = FragmentColumn("customers/cells/favourite.html", verbose_name="", orderable=False)
-    full_name = tables.Column(verbose_name=_("Full name"), linkify=True, order_by=("full_name", "pk"))
+    full_name = FragmentColumn("customers/cells/name.html", verbose_name=_("Full name"), order_by=("full_name", "pk"))
     phone = FragmentColumn("customers/cells/phone.html", verbose_name=_("Phone"), orderable=False)
     email = FragmentColumn("customers/cells/email.html", verbose_name=_("Email"), orderable=False)
     reviews_count = tables.Column(verbose_name=_("Reviews"), orderable=False, attrs={"td": {"class": "text-end"}})

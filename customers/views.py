@@ -23,7 +23,16 @@ from customers.criteria import (
     with_criterion,
 )
 from customers.filters import CRITERIA_BY_KEY, CustomerFilter, describe
-from customers.forms import BulkLabelForm, CustomerForm, LabelForm, NoteForm
+from customers.forms import (
+    BlockForm,
+    BulkLabelForm,
+    ConsentForm,
+    CustomerForm,
+    EraseForm,
+    LabelForm,
+    NoteForm,
+    PipelineForm,
+)
 from customers.models import Customer, Label, Note
 from customers.queries import customer_for_card, customers_for_list, labels_with_counts, notes_of
 from customers.tables import CustomerTable, DeferredJoinPaginator
@@ -139,6 +148,18 @@ def _card_context(customer: Customer, note_form: NoteForm) -> dict:
         "summary": customer_summary(customer.company, customer),
         "notes": notes_of(customer),
         "note_form": note_form,
+        "block_form": BlockForm(),
+        "pipeline_form": PipelineForm(initial={"status": customer.status, "temperature": customer.temperature}),
+        "consent_form": ConsentForm(),
+        "consents": [
+            (
+                label,
+                getattr(customer, f"{channel}_consent"),
+                getattr(customer, f"{channel}_consent_at"),
+                getattr(customer, f"get_{channel}_consent_source_display")(),
+            )
+            for channel, label in (("sms", _("SMS")), ("email", _("Email")), ("push", _("Push")))
+        ],
         "available_labels": Label.objects.exclude(pk__in=[label.pk for label in customer.labels.all()]).order_by(
             "name"
         ),
@@ -162,6 +183,83 @@ def customer_timeline(request, pk):
     entries, more = timeline(request.company, customer, before=before)
     context = {"customer": customer, "entries": entries, "more": more, "older": entries[-1].when if more else None}
     return render(request, "customers/partials/timeline.html", context)
+
+
+def _quick_change(request, pk, form_class, change, done: str):
+    """A small form on the card (block, pipeline, consent): apply it, or say what was wrong."""
+    customer = get_object_or_404(Customer, pk=pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            change(customer, form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, done)
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return redirect(customer)
+
+
+@company_view()
+@require_POST
+def customer_block(request, pk):
+    return _quick_change(
+        request,
+        pk,
+        BlockForm,
+        lambda customer, data: services.set_blocked(
+            request.company, customer=customer, blocked=True, reason=data["reason"], actor=request.user
+        ),
+        _("The customer is blocked: campaigns leave them out and their quick order link takes no orders."),
+    )
+
+
+@company_view()
+@require_POST
+def customer_unblock(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    services.set_blocked(request.company, customer=customer, blocked=False, actor=request.user)
+    messages.success(request, _("The customer is unblocked."))
+    return redirect(customer)
+
+
+@company_view()
+@require_POST
+def customer_pipeline(request, pk):
+    return _quick_change(
+        request,
+        pk,
+        PipelineForm,
+        lambda customer, data: services.set_pipeline(request.company, customer=customer, **data, actor=request.user),
+        _("Status and temperature saved."),
+    )
+
+
+@company_view()
+@require_POST
+def customer_consent(request, pk):
+    return _quick_change(
+        request,
+        pk,
+        ConsentForm,
+        lambda customer, data: services.set_consent(request.company, customer=customer, **data, actor=request.user),
+        _("Consent recorded."),
+    )
+
+
+@company_view(admin=True)
+def customer_erase(request, pk):
+    """Erase personal data on the customer's request, after the admin types the name."""
+    customer = get_object_or_404(Customer, pk=pk, erased_at__isnull=True)
+    form = EraseForm(request.POST if request.method == "POST" else None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        services.erase_customer(request.company, customer=customer, actor=request.user)
+        messages.success(request, _("The customer's personal data is erased. Their orders stay in the figures."))
+        return redirect(customer)
+    return render(request, "customers/confirm_erase.html", {"customer": customer, "form": form})
 
 
 @company_view()

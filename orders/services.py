@@ -98,6 +98,8 @@ def place_order(
                 company, name=name, phones=phones, emails=emails, source=_channel_for(source)
             )
         customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
+        if source == Order.Source.QUICK_LINK and customer.is_blocked:
+            raise ValidationError(_("This link does not take orders at the moment."), code="blocked")
         currency = currency or customer.preferred_currency or company.base_currency
         rates = rates_of(company)
         rate = rate_for(company, currency, rates)

@@ -46,7 +46,10 @@ def quicklink_view(view):
             language = link.customer.preferred_language or link.company.language
             with scope(company=link.company), translation.override(language):
                 request.LANGUAGE_CODE = language
-                response = view(request, link, *args, **kwargs)
+                if link.customer.is_blocked:  # staff blocked the customer: the link takes no orders
+                    response = render(request, "quicklinks/paused.html", {"company": link.company}, status=403)
+                else:
+                    response = view(request, link, *args, **kwargs)
         response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "private, no-store"
         response["X-Robots-Tag"] = "noindex, nofollow"
