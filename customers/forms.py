@@ -287,3 +287,39 @@ class EraseForm(forms.Form):
         if typed.strip().casefold() != self.customer.full_name.strip().casefold():
             raise forms.ValidationError(gettext("That is not the customer's name; nothing was erased."))
         return typed
+
+
+class PanelForm(forms.Form):
+    """An action from the quick-info panel on the ticked customers (at most a page of them)."""
+
+    ACTIONS = [
+        ("add_label", _("Add label")),
+        ("remove_label", _("Remove label")),
+        ("favourite", _("Add to favourites")),
+        ("unfavourite", _("Remove from favourites")),
+        ("note", _("Add note")),
+    ]
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    selected = IdListField()
+    label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(), required=False)
+    text = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), coerce=int, choices=Note.Priority.choices, required=False, empty_value=Note.Priority.NONE
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].queryset = Label.objects.order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action in ("add_label", "remove_label") and not cleaned.get("label"):
+            self.add_error("label", gettext("Choose a label."))
+        if action == "note":
+            if not (cleaned.get("text") or "").strip():
+                self.add_error("text", gettext("Write the note."))
+            if len(cleaned.get("selected") or ()) != 1:
+                self.add_error(None, gettext("A note is added to one customer at a time."))
+        return cleaned

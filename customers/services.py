@@ -304,6 +304,16 @@ def flag_possible_duplicate(company: Company, *, first_id: int, second_id: int, 
 
 
 @transaction.atomic
+def set_favourites(company: Company, *, customers: QuerySet[Customer], favourite: bool, actor=None) -> int:
+    """Stars (or un-stars) every customer of the queryset; returns how many changed."""
+    return (
+        customers.filter(company=company)
+        .exclude(is_favourite=favourite)
+        .update(is_favourite=favourite, updated_at=timezone.now())
+    )
+
+
+@transaction.atomic
 def set_favourite(company: Company, *, customer: Customer, favourite: bool, actor=None) -> Customer:
     customer.is_favourite = favourite
     customer.save(update_fields=["is_favourite", "updated_at"])

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("group-by/", views.group_by, name="group_by"),
     path("bulk/labels/", views.bulk_label, name="bulk_label"),
+    path("panel/", views.quick_panel, name="panel"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),

@@ -31,6 +31,7 @@ from customers.forms import (
     EraseForm,
     LabelForm,
     NoteForm,
+    PanelForm,
     PipelineForm,
 )
 from customers.models import Customer, Label, Note
@@ -383,6 +384,71 @@ def bulk_label(request):
         )
     messages.success(request, text % {"label": label, "count": count})
     return HttpResponseRedirect(back)
+
+
+# The quick-info panel ---------------------------------------------------------------------------
+
+PANEL_LIMIT = max(PAGE_SIZES)
+
+
+def _panel_ids(values) -> list[int]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return ids[:PANEL_LIMIT]
+
+
+@company_view()
+def quick_panel(request):
+    """The side panel of the ticked customers: one customer's main data and figures, or how many
+    are ticked; with the quick actions that apply. POST runs an action and shows the panel again."""
+    form = None
+    ids = _panel_ids(request.GET.getlist("selected"))
+    if request.method == "POST":
+        form = PanelForm(request.POST)
+        ids = _panel_ids(request.POST.getlist("selected"))
+        if form.is_valid():
+            done = _panel_action(request, form.cleaned_data)
+            messages.success(request, done)
+            form = None
+    customers = list(customers_for_list(request.company).filter(pk__in=ids).order_by("full_name", "pk"))
+    context = {
+        "customers": customers,
+        "customer": customers[0] if len(customers) == 1 else None,
+        "form": form,
+        "labels": Label.objects.order_by("name"),
+        "note_priorities": Note.Priority.choices,
+    }
+    if len(customers) == 1:
+        context["summary"] = customer_summary(request.company, customers[0])
+    return render(request, "customers/partials/panel.html", context)
+
+
+def _panel_action(request, data) -> str:
+    customers = Customer.objects.filter(pk__in=data["selected"])
+    company, action, label = request.company, data["action"], data.get("label")
+    if action == "add_label":
+        count = services.add_label(company, label=label, customers=customers, actor=request.user)
+        return ngettext(
+            "Label %(label)s added to %(count)d customer.", "Label %(label)s added to %(count)d customers.", count
+        ) % {"label": label, "count": count}
+    if action == "remove_label":
+        count = services.remove_label(company, label=label, customers=customers, actor=request.user)
+        return ngettext(
+            "Label %(label)s removed from %(count)d customer.",
+            "Label %(label)s removed from %(count)d customers.",
+            count,
+        ) % {"label": label, "count": count}
+    if action in ("favourite", "unfavourite"):
+        services.set_favourites(company, customers=customers, favourite=action == "favourite", actor=request.user)
+        return _("Added to favourites.") if action == "favourite" else _("Removed from favourites.")
+    services.add_note(
+        company, customer=customers.get(), text=data["text"].strip(), priority=data["priority"], actor=request.user
+    )
+    return _("Note added.")
 
 
 # Labels -----------------------------------------------------------------------------------------

@@ -10,12 +10,31 @@
     counter.textContent = ticked ? counter.dataset.template.replace("%s", ticked) : counter.dataset.idle;
   }
 
+  // The quick-info panel beside the customer list follows the ticked rows.
+  function updateQuickPanel() {
+    const panel = document.getElementById("quick-panel");
+    if (!panel || !window.htmx || !window.bootstrap) return;
+    const ids = Array.from(document.querySelectorAll('input[name="selected"]:checked')).map(function (box) {
+      return "selected=" + encodeURIComponent(box.value);
+    });
+    const offcanvas = window.bootstrap.Offcanvas.getOrCreateInstance(panel);
+    if (!ids.length) {
+      offcanvas.hide();
+      return;
+    }
+    window.htmx.ajax("GET", panel.dataset.url + "?" + ids.join("&"), { target: "#quick-panel-body", swap: "innerHTML" });
+    offcanvas.show();
+  }
+
   document.addEventListener("change", function (event) {
     const target = event.target;
     if (target.matches("[data-select-all]")) {
       document.querySelectorAll('input[name="selected"]').forEach(function (box) { box.checked = target.checked; });
     }
-    if (target.matches('input[name="selected"], [data-select-all]')) updateSelectedCount();
+    if (target.matches('input[name="selected"], [data-select-all]')) {
+      updateSelectedCount();
+      updateQuickPanel();
+    }
   });
 
   document.addEventListener("submit", function (event) {

@@ -167,3 +167,30 @@ def test_a_high_priority_note_shows_as_a_badge_on_the_row(world, manager_client,
     listing = manager_client.get(reverse("customers:list")).content.decode()
     assert listing.count('data-testid="urgent-note-badge"') == 1
     assert 'title="Owes 500 for the last order"' in listing
+
+
+def test_the_quick_panel_shows_one_customer_or_several_and_refuses_bad_actions(
+    world, manager_client, anna, django_assert_max_num_queries
+):
+    bob = make_customer(world.company_a, name="Bob", phones=["+79160000002"])
+    stranger = make_customer(world.company_b, name="Stranger", phones=["+79160000003"])
+    url = reverse("customers:panel")
+    with django_assert_max_num_queries(14):
+        one = manager_client.get(url, {"selected": [anna.pk, stranger.pk, "x"]}).content.decode()
+    assert 'data-testid="panel-customer"' in one and "Anna Smirnova" in one and "Stranger" not in one
+    several = manager_client.get(url, {"selected": [anna.pk, bob.pk]}).content.decode()
+    assert "2 customers selected" in several
+
+    page = manager_client.post(url, {"selected": [anna.pk, bob.pk], "action": "add_label"}).content.decode()
+    assert "Choose a label." in page
+    page = manager_client.post(url, {"selected": [anna.pk, bob.pk], "action": "note", "text": "Hi"}).content.decode()
+    assert "A note is added to one customer at a time." in page
+    assert not Note.objects.exists()
+
+    page = manager_client.post(
+        url, {"selected": [anna.pk, bob.pk, stranger.pk], "action": "favourite"}
+    ).content.decode()
+    assert "Added to favourites." in page
+    assert set(Customer.objects.filter(is_favourite=True)) == {anna, bob}
+    manager_client.post(url, {"selected": [anna.pk], "action": "note", "text": " Call at 6 ", "priority": "2"})
+    assert Note.objects.get().text == "Call at 6"

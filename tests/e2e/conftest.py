@@ -87,3 +87,12 @@ def page(request, browser: Browser) -> Page:
             except Exception as error:  # a broken page must not hide the test's own failure
                 print(f"Could not save a screenshot: {error}")
         context.close()
+
+
+def sign_in(page: Page, base: str, email: str = "owner@a.example") -> None:
+    """Signs in through the login form; the customer list is where staff land."""
+    page.goto(f"{base}/login/")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill("secret-password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/customers/")

@@ -5,15 +5,8 @@ from playwright.sync_api import Page, expect
 
 from customers.models import Customer
 from segments.models import Segment
+from tests.e2e.conftest import sign_in
 from tests.factories import make_customer
-
-
-def sign_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/login/")
-    page.locator("#id_username").fill("owner@a.example")
-    page.locator("#id_password").fill("secret-password")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/customers/")
 
 
 def test_two_criteria_saved_as_a_segment_stay_live(transactional_db, live_server, world, page: Page):
