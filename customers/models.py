@@ -40,6 +40,17 @@ class Label(models.Model):
         return "#000" if (red * 299 + green * 587 + blue * 114) / 1000 > 150 else "#fff"
 
 
+# Leads in the order a salesperson calls them: hot, warm, cold, not yet rated, not interested.
+LEAD_RANK = models.Case(
+    models.When(temperature="hot", then=models.Value(0)),
+    models.When(temperature="warm", then=models.Value(1)),
+    models.When(temperature="cold", then=models.Value(2)),
+    models.When(temperature="not_interested", then=models.Value(4)),
+    default=models.Value(3),
+    output_field=models.IntegerField(),
+)
+
+
 class Customer(models.Model):
     class Gender(models.TextChoices):
         FEMALE = "female", _("Female")
@@ -173,6 +184,15 @@ class Customer(models.Model):
                 fields=["company", "last_activity_at"],
                 include=["id", "orders_count", "messages_count", "orders_sum"],
                 name="customer_activity_idx",
+            ),
+            # Potential customers, most promising first (see customers.queries.leads_first).
+            models.Index(
+                F("company"),
+                LEAD_RANK,
+                F("created_at").desc(),
+                F("id").desc(),
+                name="customer_lead_idx",
+                condition=models.Q(status="potential"),
             ),
             models.Index(
                 F("company"),

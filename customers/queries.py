@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from companies.models import Company
-from customers.models import Customer, CustomerLabel, Label, Note
+from customers.models import LEAD_RANK, Customer, CustomerLabel, Label, Note
 from customers.phones import is_phone_like, phone_search_digits
 
 MIN_SEARCH_LENGTH = 3
@@ -24,6 +24,11 @@ def customers_for_list(company: Company) -> QuerySet[Customer]:
             to_attr="urgent_notes",
         ),
     )
+
+
+def leads_first(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    """The most promising leads first, newest first among equals (index customer_lead_idx)."""
+    return queryset.alias(lead_rank=LEAD_RANK).order_by("lead_rank", "-created_at", "-pk")
 
 
 def search_customers(company: Company, queryset: QuerySet[Customer], term: str) -> QuerySet[Customer]:

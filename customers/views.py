@@ -35,7 +35,7 @@ from customers.forms import (
     PipelineForm,
 )
 from customers.models import Customer, Label, Note
-from customers.queries import customer_for_card, customers_for_list, labels_with_counts, notes_of
+from customers.queries import customer_for_card, customers_for_list, labels_with_counts, leads_first, notes_of
 from customers.tables import CustomerTable, DeferredJoinPaginator
 from customers.timeline import timeline
 from orders.queries import customer_summary
@@ -90,11 +90,38 @@ def customer_list(request):
     return _render_list(request, template=template)
 
 
+SECTION_SIZE = 10
+
+
+def _sections(request, customers) -> list[dict]:
+    """The list as two sections: current customers (newest first) and potential ones, the most
+    promising leads first. Each pages and sorts on its own (table prefixes)."""
+    sections = []
+    list_query = request.GET.copy()
+    list_query.pop("view", None)
+    for status, title, queryset, order_by in (
+        (Customer.Status.CURRENT, _("Current customers"), customers.filter(status=Customer.Status.CURRENT), None),
+        (Customer.Status.POTENTIAL, _("Potential customers"), leads_first(customers.filter(status="potential")), ()),
+    ):
+        table = CustomerTable(queryset, prefix=f"{status}-", order_by=order_by)
+        RequestConfig(request, paginate=False).configure(table)
+        _paginate(table, page=request.GET.get(f"{status}-page"), per_page=SECTION_SIZE)
+        list_query["status"] = status
+        sections.append({"status": status, "title": title, "table": table, "all_url": f"?{list_query.urlencode()}"})
+    return sections
+
+
 def _render_list(request, *, template: str):
     filterset = _filtered(request, request.GET)
-    table = CustomerTable(filterset.qs)  # RequestConfig below sets table.request; paginating is ours
-    RequestConfig(request, paginate=False).configure(table)
-    _paginate(table, page=request.GET.get("page"), per_page=_page_size(request))
+    pipeline = request.GET.get("view") == "pipeline"
+    if pipeline:
+        table, sections = None, _sections(request, filterset.qs)
+        total = sum(section["table"].page.paginator.count for section in sections)
+    else:
+        table, sections = CustomerTable(filterset.qs), []  # RequestConfig sets table.request; paging is ours
+        RequestConfig(request, paginate=False).configure(table)
+        _paginate(table, page=request.GET.get("page"), per_page=_page_size(request))
+        total = table.page.paginator.count
     filter_query = clean_query(request.GET)
     segment = _open_segment(request)
     filterset.is_valid()
@@ -113,6 +140,9 @@ def _render_list(request, *, template: str):
         "segment_changed": segment is not None and segment.query != filter_query,
         "is_filtered": bool(filter_query),
         "group_by_choices": GROUP_BY_CHOICES,
+        "pipeline": pipeline,
+        "sections": sections,
+        "total": total,
     }
     return render(request, template, context)
 
