@@ -67,3 +67,29 @@ def labels_with_counts(company: Company) -> QuerySet[Label]:
         .values("n")
     )
     return Label.objects.annotate(customers_count=Coalesce(Subquery(counts), 0)).order_by("name")
+
+
+# Sorts of the customer list whose keys are never null, so that a card can step to the customer
+# before and after it in the list it was opened from (keyset, through the sort's own index).
+WALKABLE_SORTS = ("created_at", "full_name", "orders_count", "orders_sum")
+
+
+def neighbours(queryset: QuerySet[Customer], customer: Customer, sort: str) -> tuple[Customer | None, Customer | None]:
+    """The customers just before and just after `customer` in the list `queryset` sorted by
+    `sort` (a list's ?sort= value; the newest first when empty). (None, None) for a sort that
+    cannot be walked."""
+    sort = sort or "-created_at"
+    name = sort.lstrip("-")
+    if name not in WALKABLE_SORTS:
+        return None, None
+    value = getattr(customer, name)
+    after = Q(**{f"{name}__gt": value}) | Q(**{name: value, "pk__gt": customer.pk})
+    before = Q(**{f"{name}__lt": value}) | Q(**{name: value, "pk__lt": customer.pk})
+    ascending = (name, "pk")
+    descending = (f"-{name}", "-pk")
+    rows = queryset.only("pk", "full_name").prefetch_related(None)
+    if sort.startswith("-"):
+        previous, following = rows.filter(after).order_by(*ascending), rows.filter(before).order_by(*descending)
+    else:
+        previous, following = rows.filter(before).order_by(*descending), rows.filter(after).order_by(*ascending)
+    return previous.first(), following.first()

@@ -29,9 +29,11 @@ from customers.models import (
     DuplicateCandidate,
     ErasedContact,
     Label,
+    ListSettings,
     Note,
 )
 from customers.phones import normalize_phone
+from customers.tables import DEFAULT_COLUMNS, OPTIONAL_COLUMNS
 
 BATCH_SIZE = 2000
 ADMIN_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
@@ -318,6 +320,27 @@ def set_favourite(company: Company, *, customer: Customer, favourite: bool, acto
     customer.is_favourite = favourite
     customer.save(update_fields=["is_favourite", "updated_at"])
     return customer
+
+
+# List settings ----------------------------------------------------------------------------------
+
+
+def list_columns(company: Company, user) -> list[str]:
+    """The optional columns this user shows in the customer list, in their order."""
+    saved = ListSettings.objects.filter(company=company, user=user).values_list("columns", flat=True).first()
+    columns = [name for name in saved or () if name in OPTIONAL_COLUMNS]
+    return columns or list(DEFAULT_COLUMNS)
+
+
+def save_list_columns(company: Company, *, user, columns: Sequence[str]) -> list[str]:
+    unknown = [name for name in columns if name not in OPTIONAL_COLUMNS]
+    if unknown:
+        raise ValidationError(_("Unknown columns: %(names)s.") % {"names": ", ".join(unknown)})
+    columns = list(dict.fromkeys(columns))
+    if not columns:
+        raise ValidationError(_("Keep at least one column besides the name."))
+    ListSettings.objects.update_or_create(company=company, user=user, defaults={"columns": columns})
+    return columns
 
 
 # Quick changes from the card and the list ------------------------------------------------------

@@ -87,6 +87,27 @@ class CappedCountPaginator(DeferredJoinPaginator):
         return ceil(min(self.count, self.cap) / self.per_page) or 1
 
 
+# Columns every list shows first, and the ones each user picks and orders (ListSettings).
+FIXED_COLUMNS = ("selected", "is_favourite", "full_name")
+DEFAULT_COLUMNS = (
+    "phone",
+    "email",
+    "reviews_count",
+    "orders_count",
+    "orders_sum",
+    "last_order_at",
+    "created_at",
+    "labels",
+)
+OPTIONAL_COLUMNS = (*DEFAULT_COLUMNS, "city", "status", "last_activity_at")
+
+
+def customer_table(queryset, columns, **kwargs) -> "CustomerTable":
+    """A customer table showing `columns` (of OPTIONAL_COLUMNS) in that order after the fixed ones."""
+    hidden = [name for name in OPTIONAL_COLUMNS if name not in columns]
+    return CustomerTable(queryset, sequence=(*FIXED_COLUMNS, *columns, "..."), exclude=hidden, **kwargs)
+
+
 class CustomerTable(tables.Table):
     selected = tables.CheckBoxColumn(
         accessor="pk",
@@ -110,6 +131,9 @@ class CustomerTable(tables.Table):
     last_order_at = tables.DateColumn(verbose_name=_("Last order"), short=True)
     created_at = tables.DateColumn(verbose_name=_("Added"), short=True, order_by=("created_at", "pk"))
     labels = FragmentColumn("customers/cells/labels.html", verbose_name=_("Labels"), orderable=False)
+    city = tables.Column(verbose_name=_("City"), orderable=False)
+    status = tables.Column(verbose_name=_("Status"), orderable=False)
+    last_activity_at = tables.DateColumn(verbose_name=_("Last activity"), short=True, orderable=False)
 
     class Meta:
         model = Customer
@@ -126,6 +150,9 @@ class CustomerTable(tables.Table):
             "last_order_at",
             "created_at",
             "labels",
+            "city",
+            "status",
+            "last_activity_at",
         )
         order_by = ("-created_at",)
         attrs = {"class": "table table-hover align-middle mb-0 customer-table"}

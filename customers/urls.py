@@ -10,6 +10,7 @@ urlpatterns = [
     path("group-by/", views.group_by, name="group_by"),
     path("bulk/labels/", views.bulk_label, name="bulk_label"),
     path("panel/", views.quick_panel, name="panel"),
+    path("columns/", views.list_columns, name="columns"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),

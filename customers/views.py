@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -35,8 +36,15 @@ from customers.forms import (
     PipelineForm,
 )
 from customers.models import Customer, Label, Note
-from customers.queries import customer_for_card, customers_for_list, labels_with_counts, leads_first, notes_of
-from customers.tables import CustomerTable, DeferredJoinPaginator
+from customers.queries import (
+    customer_for_card,
+    customers_for_list,
+    labels_with_counts,
+    leads_first,
+    neighbours,
+    notes_of,
+)
+from customers.tables import OPTIONAL_COLUMNS, CustomerTable, DeferredJoinPaginator, customer_table
 from customers.timeline import timeline
 from orders.queries import customer_summary
 from segments.models import Segment
@@ -93,7 +101,30 @@ def customer_list(request):
 SECTION_SIZE = 10
 
 
-def _sections(request, customers) -> list[dict]:
+def _column_choices(columns: list[str]) -> list[tuple[str, str, bool]]:
+    """(name, heading, shown) for the column chooser: the shown ones in their order, then the rest."""
+    headings = {name: CustomerTable.base_columns[name].verbose_name for name in OPTIONAL_COLUMNS}
+    hidden = [name for name in OPTIONAL_COLUMNS if name not in columns]
+    return [(name, headings[name], name in columns) for name in [*columns, *hidden]]
+
+
+@company_view()
+@require_POST
+def list_columns(request):
+    """Saves which columns this user's customer list shows, in the order given."""
+    try:
+        services.save_list_columns(request.company, user=request.user, columns=request.POST.getlist("columns"))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Columns saved."))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
+        back = reverse("customers:list")
+    return HttpResponseRedirect(back)
+
+
+def _sections(request, customers, columns) -> list[dict]:
     """The list as two sections: current customers (newest first) and potential ones, the most
     promising leads first. Each pages and sorts on its own (table prefixes)."""
     sections = []
@@ -103,7 +134,7 @@ def _sections(request, customers) -> list[dict]:
         (Customer.Status.CURRENT, _("Current customers"), customers.filter(status=Customer.Status.CURRENT), None),
         (Customer.Status.POTENTIAL, _("Potential customers"), leads_first(customers.filter(status="potential")), ()),
     ):
-        table = CustomerTable(queryset, prefix=f"{status}-", order_by=order_by)
+        table = customer_table(queryset, columns, prefix=f"{status}-", order_by=order_by)
         RequestConfig(request, paginate=False).configure(table)
         _paginate(table, page=request.GET.get(f"{status}-page"), per_page=SECTION_SIZE)
         list_query["status"] = status
@@ -114,11 +145,12 @@ def _sections(request, customers) -> list[dict]:
 def _render_list(request, *, template: str):
     filterset = _filtered(request, request.GET)
     pipeline = request.GET.get("view") == "pipeline"
+    columns = services.list_columns(request.company, request.user)
     if pipeline:
-        table, sections = None, _sections(request, filterset.qs)
+        table, sections = None, _sections(request, filterset.qs, columns)
         total = sum(section["table"].page.paginator.count for section in sections)
     else:
-        table, sections = CustomerTable(filterset.qs), []  # RequestConfig sets table.request; paging is ours
+        table, sections = customer_table(filterset.qs, columns), []  # RequestConfig sets table.request
         RequestConfig(request, paginate=False).configure(table)
         _paginate(table, page=request.GET.get("page"), per_page=_page_size(request))
         total = table.page.paginator.count
@@ -143,6 +175,7 @@ def _render_list(request, *, template: str):
         "pipeline": pipeline,
         "sections": sections,
         "total": total,
+        "columns": _column_choices(columns),
     }
     return render(request, template, context)
 
@@ -200,7 +233,27 @@ def _card_context(customer: Customer, note_form: NoteForm) -> dict:
 @company_view()
 def customer_detail(request, pk):
     customer = customer_for_card(request.company, pk)
-    return render(request, "customers/detail.html", _card_context(customer, NoteForm()))
+    context = _card_context(customer, NoteForm())
+    if "back" in request.GET:
+        context["walk"] = _walk(request, customer, request.GET["back"])
+    return render(request, "customers/detail.html", context)
+
+
+def _walk(request, customer: Customer, back: str) -> dict:
+    """Previous and next customer of the list the card was opened from (its query string)."""
+    query = QueryDict(back)
+    filterset = _filtered(request, query)
+    previous = following = None
+    if filterset.is_valid():
+        previous, following = neighbours(filterset.qs, customer, query.get("sort", ""))
+    suffix = "?" + urlencode({"back": back})
+    return {
+        "list_url": reverse("customers:list") + (f"?{back}" if back else ""),
+        "previous": previous,
+        "previous_url": previous.get_absolute_url() + suffix if previous else "",
+        "next": following,
+        "next_url": following.get_absolute_url() + suffix if following else "",
+    }
 
 
 @company_view()

@@ -38,6 +38,10 @@
   });
 
   document.addEventListener("submit", function (event) {
+    if (event.target.matches("[data-column-chooser]")) {
+      // htmx has changed the address since the page loaded: come back to the list as it is now.
+      event.target.querySelector('input[name="next"]').value = window.location.pathname + window.location.search;
+    }
     const all = event.target.querySelector("input[name=all_matching]:checked");
     if (all && !window.confirm(all.dataset.confirm)) event.preventDefault();
   });
@@ -56,6 +60,15 @@
       items.appendChild(copy);
       input.focus();
       add.hidden = count + 1 >= Number(box.dataset.max);
+    }
+    const move = event.target.closest("[data-move]");
+    if (move) {
+      const item = move.closest("[data-column]");
+      const sibling = move.dataset.move === "up" ? item.previousElementSibling : item.nextElementSibling;
+      if (sibling) {
+        item.parentNode.insertBefore(item, move.dataset.move === "up" ? sibling : sibling.nextElementSibling);
+      }
+      move.focus();
     }
     const copy = event.target.closest("[data-copy]");
     if (copy) {
