@@ -135,6 +135,9 @@ class CustomerTable(tables.Table):
     status = tables.Column(verbose_name=_("Status"), orderable=False)
     last_activity_at = tables.DateColumn(verbose_name=_("Last activity"), short=True, orderable=False)
 
+    # The list's filter and sort, set by the list view: a card opened from it can walk it.
+    back_query: str | None = None
+
     class Meta:
         model = Customer
         fields = ()

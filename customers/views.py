@@ -152,6 +152,7 @@ def _render_list(request, *, template: str):
     else:
         table, sections = customer_table(filterset.qs, columns), []  # RequestConfig sets table.request
         RequestConfig(request, paginate=False).configure(table)
+        table.back_query = _back_query(request.GET)
         _paginate(table, page=request.GET.get("page"), per_page=_page_size(request))
         total = table.page.paginator.count
     filter_query = clean_query(request.GET)
@@ -237,6 +238,14 @@ def customer_detail(request, pk):
     if "back" in request.GET:
         context["walk"] = _walk(request, customer, request.GET["back"])
     return render(request, "customers/detail.html", context)
+
+
+def _back_query(data: QueryDict) -> str:
+    """The list a card is opened from, for its previous/next: the filter and the sort."""
+    query = clean_query(data)
+    if data.get("sort"):
+        query += ("&" if query else "") + urlencode({"sort": data["sort"]})
+    return query
 
 
 def _walk(request, customer: Customer, back: str) -> dict:
