@@ -11,6 +11,8 @@ from itertools import islice
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company
@@ -104,8 +106,11 @@ def _readable(data: dict) -> list[tuple[str, str, str]]:
 def _shown(model_field, value: str) -> str:
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
-    if value in ("True", "False") and model_field.get_internal_type() == "BooleanField":
+    kind = model_field.get_internal_type()
+    if value in ("True", "False") and kind == "BooleanField":
         return str(_("yes") if value == "True" else _("no"))
+    if value and kind == "DateTimeField" and (moment := parse_datetime(value)):
+        return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
     return value
 
 
