@@ -54,6 +54,9 @@ CASES = [
     case("sort full_name", "list", sort="full_name"),
     case("deep page 2000", "list", page=2000),
     case("last page 50000", "list", page=50000),
+    case("pipeline sections", "list", view="pipeline"),
+    case("pipeline, potential page 500", "list", view="pipeline", **{"potential-page": 500}),
+    case("pipeline, potential + hot", "list", view="pipeline", status="potential", temperature="hot"),
 ]
 
 

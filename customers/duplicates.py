@@ -9,23 +9,25 @@ find_or_create_customer). One scan is two grouped passes over the company's cont
 
 from itertools import combinations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Max, Min, QuerySet
 from django.db.models.functions import Lower, Right, Trim
 
 from companies.models import Company
 from customers.models import Customer, CustomerEmail, CustomerPhone, DuplicateCandidate
 
 PHONE_TAIL = 10  # digits that identify a number whatever country code or trunk prefix it was saved with
-MAX_GROUP = 20  # a "shared" number on more cards than this is a placeholder (000…), not one person
+MAX_GROUP = 20  # a "shared" number on more records than this is a placeholder (000…), not one person
 
 
 def _groups(queryset: QuerySet, key) -> list[list[int]]:
     """Customer ids that share a key, one list per key shared by more than one customer."""
+    # min < max means "more than one customer" without COUNT(DISTINCT …), which would sort every
+    # contact of the company; a plain grouping can hash them (docs/performance.md).
     keys = (
         queryset.annotate(key=key)
         .values("key")
-        .annotate(customers=Count("customer_id", distinct=True))
-        .filter(customers__gt=1, customers__lte=MAX_GROUP)
+        .annotate(low=Min("customer_id"), high=Max("customer_id"), contacts=Count("pk"))
+        .filter(low__lt=F("high"), contacts__lte=MAX_GROUP)
         .values_list("key", flat=True)
     )
     groups: dict[str, set[int]] = {}

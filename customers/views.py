@@ -2,7 +2,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -207,11 +207,19 @@ def _open_segment(request) -> Segment | None:
     return segments_for(request.company, request.user).filter(pk=pk).first()
 
 
+NOTES_PER_PAGE = 20
+
+
+def _notes_page(customer: Customer, number) -> Page:
+    """A page of the card's notes: a customer may have hundreds, the card shows them 20 at a time."""
+    return Paginator(notes_of(customer), NOTES_PER_PAGE).get_page(number)
+
+
 def _card_context(customer: Customer, note_form: NoteForm) -> dict:
     return {
         "customer": customer,
         "summary": customer_summary(customer.company, customer),
-        "notes": notes_of(customer),
+        "notes": _notes_page(customer, 1),
         "note_form": note_form,
         "block_form": BlockForm(),
         "pipeline_form": PipelineForm(initial={"status": customer.status, "temperature": customer.temperature}),
@@ -276,6 +284,14 @@ def customer_timeline(request, pk):
     entries, more = timeline(request.company, customer, before=before)
     context = {"customer": customer, "entries": entries, "more": more, "older": entries[-1].when if more else None}
     return render(request, "customers/partials/timeline.html", context)
+
+
+@company_view()
+def customer_notes(request, pk):
+    """The next page of the card's Notes tab (htmx)."""
+    customer = get_object_or_404(Customer, pk=pk)
+    context = {"customer": customer, "notes": _notes_page(customer, request.GET.get("page"))}
+    return render(request, "customers/partials/notes.html", context)
 
 
 def _quick_change(request, pk, form_class, change, done: str):

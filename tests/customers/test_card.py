@@ -47,3 +47,26 @@ def test_the_card_summary_counts_months_in_the_company_time_zone(world, owner_cl
     page = owner_client.get(anna.get_absolute_url()).content.decode()
     assert "Lifetime value" in page and "1 completed · 1 cancelled" in page
     assert 'data-testid="month-sums"' in page
+
+
+def test_the_notes_tab_shows_twenty_notes_and_loads_the_rest_page_by_page(world, owner_client):
+    from django.urls import reverse
+
+    from customers.services import add_note
+
+    anna = make_customer(world.company_a, name="Anna", phones=["+79160000001"])
+    for i in range(45):
+        add_note(world.company_a, customer=anna, text=f"Note number {i:02d}", priority=0, actor=world.owner_a)
+
+    card = owner_client.get(anna.get_absolute_url()).content.decode()
+    assert card.count("Note number") == 20  # the newest: 44 down to 25
+    assert "Note number 44" in card and "Note number 25" in card and "Note number 24" not in card
+    url = reverse("customers:notes", args=[anna.pk])
+    assert f"{url}?page=2" in card and "20 of 45 shown" in card
+
+    second = owner_client.get(url, {"page": 2}).content.decode()
+    assert second.count("Note number") == 20 and "Note number 24" in second and f"{url}?page=3" in second
+    last = owner_client.get(url, {"page": 3}).content.decode()
+    assert last.count("Note number") == 5 and "Note number 00" in last and "?page=" not in last
+    for bad in ("x", "999", "-1"):  # a page that is not there shows a real one, not an error
+        assert owner_client.get(url, {"page": bad}).status_code == 200

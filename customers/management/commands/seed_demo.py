@@ -15,7 +15,7 @@ from django_scopes import scopes_disabled
 
 from companies.models import Company, ExchangeRate, Membership, User
 from customers import duplicates
-from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label, Note
+from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, DuplicateCandidate, Label, Note
 from customers.services import build_search_document
 from orders.models import Order, OrderItem, OrderStatusChange, Product
 from orders.services import money
@@ -280,6 +280,10 @@ class Command(BaseCommand):
             twins = min(customers // 2, max(3, customers // 500))
             self._create_customers(demo, customers - twins, random.Random(seed))
             self._add_legacy_twins(demo, twins)
+            if connection.vendor == "postgresql":
+                started = time.monotonic()
+                self._refresh_statistics()
+                self.stdout.write(f"  VACUUM (ANALYZE) in {time.monotonic() - started:.1f}s")
         self.stdout.write(f"Created {customers} customers and their orders in {time.monotonic() - started:.1f}s.")
         self._print_sign_in()
 
@@ -355,10 +359,6 @@ class Command(BaseCommand):
             started = time.monotonic()
             total = _number_orders_by_date(company)
             self.stdout.write(f"  numbered {total} orders by date in {time.monotonic() - started:.1f}s")
-        if postgres:
-            started = time.monotonic()
-            self._refresh_statistics()
-            self.stdout.write(f"  VACUUM (ANALYZE) in {time.monotonic() - started:.1f}s")
 
     def _add_legacy_twins(self, company: Company, wanted: int) -> None:
         """About one card in 500 (at least three) has a twin saved by an old import: the same name
@@ -398,7 +398,7 @@ class Command(BaseCommand):
         What autovacuum would reach minutes later; without it the first searches read the
         trigram index's pending list and counts cannot use index-only scans.
         """
-        tables = [model._meta.db_table for model in SEEDED_MODELS]
+        tables = [model._meta.db_table for model in (*SEEDED_MODELS, DuplicateCandidate)]
         with connection.cursor() as cursor:
             if connection.in_atomic_block:  # VACUUM cannot run inside a transaction
                 cursor.execute(f"ANALYZE {', '.join(tables)}")
