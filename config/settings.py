@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "orders",
     "quicklinks",
     "segments",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,12 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    # Excel exports: not under MEDIA_URL, only the download view (signed-in admins) serves them.
+    # The web and worker processes must share it (a volume, or an S3-like backend).
+    "exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "exports")},
+    },
 }
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
@@ -144,7 +151,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.tasks.scan_duplicates_everywhere",
         "schedule": crontab(hour=3, minute=30),
     },
+    "fail-stalled-exports": {"task": "exports.tasks.fail_stalled_exports", "schedule": 300},
+    "delete-expired-exports": {"task": "exports.tasks.delete_expired_exports", "schedule": crontab(minute=15)},
 }
+
+# Excel: data rows per worksheet of an export (the .xlsx limit is 1,048,576 rows with the header).
+EXPORT_SHEET_ROWS = 1_048_575
 
 # Cache: Redis when configured (shared by all web processes), local memory otherwise.
 if REDIS_URL:

@@ -39,6 +39,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("orders/", include("orders.urls")),
     path("segments/", include("segments.urls")),
+    path("exports/", include("exports.urls")),
     path("", include("quicklinks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from companies.decorators import company_view, require_admin
+from companies.flash import flash_form_errors
 from customers import services
 from customers.criteria import (
     GROUP_BY_CHOICES,
@@ -468,9 +469,7 @@ def bulk_label(request):
     form = BulkLabelForm(request.POST)
     back = reverse("customers:list") + ("?" + request.POST["filter_query"] if request.POST.get("filter_query") else "")
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_form_errors(request, form)
         return HttpResponseRedirect(back)
     if form.cleaned_data["all_matching"]:
         require_admin(request)

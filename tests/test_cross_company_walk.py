@@ -26,6 +26,7 @@ from customers.models import (
     Note,
 )
 from customers.services import add_note, flag_possible_duplicate, merge_customers
+from exports.models import Export
 from orders.models import Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
 from segments.models import Segment
@@ -68,6 +69,7 @@ def snapshot(company):
         "duplicates": list(DuplicateCandidate.objects.filter(company=company).order_by("pk").values()),
         "merges": list(CustomerMerge.objects.filter(company=company).order_by("pk").values()),
         "events": list(CustomerEvent.objects.filter(company=company).order_by("pk").values()),
+        "exports": list(Export.objects.filter(company=company).order_by("pk").values()),
     }
 
 
@@ -103,7 +105,20 @@ def company_a_objects(world):
     )
     old_card = make_customer(world.company_a, name=f"{SECRET} old card", phones=["+79161234501"])
     merge_customers(world.company_a, target=twin, duplicate=old_card, actor=world.owner_a)
+    export = Export.objects.create(
+        company=world.company_a,
+        requested_by=world.owner_a,
+        email=world.owner_a.email,
+        language="en",
+        audience=Export.Audience.SEGMENT,
+        segment=segment,
+        query=segment.query,
+        description=f"Segment {SECRET} segment",
+        status=Export.Status.FAILED,
+        error=f"{SECRET} error",
+    )
     return {
+        "export": export.pk,
         "duplicate_pair": DuplicateCandidate.objects.get(company=world.company_a).pk,
         "merge": CustomerMerge.objects.get(company=world.company_a).pk,
         "twin": twin.pk,
@@ -190,6 +205,7 @@ def test_company_b_sees_and_changes_nothing_of_company_a(world, company_a_object
         "lines-0-quantity": "1",
         "query": f"labels_mode=any&labels={company_a_objects['label']}",
         "direction": "up",
+        "audience": "selection",
     }
     # Ids in the query string too: ?customer= on the order form and the orders list, ?label= on lists.
     # ... and ?labels= in a filter, ?segment= / ?current= naming A's segment.

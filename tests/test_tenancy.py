@@ -17,10 +17,11 @@ ALLOWED_UNSCOPED = {
     "companies/middleware.py",  # the Django admin is for portal admins, across companies
     "customers/management/commands/seed_demo.py",  # creates companies and their users
     "customers/tasks.py",  # a background task is told its company by id, and scans only that one
+    "exports/tasks.py",  # the sweepers of stalled and expired exports look at every company
     "quicklinks/services.py",  # a quick-link token is what names the company
 }
 
-TENANT_APPS = {"customers"}
+TENANT_APPS = {"customers", "exports"}
 
 
 def test_every_tenant_model_has_a_company_and_the_scoped_manager():

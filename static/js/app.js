@@ -8,6 +8,9 @@
     const ticked = document.querySelectorAll('input[name="selected"]:checked').length;
     if (!counter.dataset.idle) counter.dataset.idle = counter.textContent;
     counter.textContent = ticked ? counter.dataset.template.replace("%s", ticked) : counter.dataset.idle;
+    // The Export menu offers the ticked rows first once there are any.
+    const exportTicked = document.querySelector("[data-needs-selection]");
+    if (exportTicked && ticked) exportTicked.checked = true;
   }
 
   // The quick-info panel beside the customer list follows the ticked rows.
@@ -43,7 +46,8 @@
       event.target.querySelector('input[name="next"]').value = window.location.pathname + window.location.search;
     }
     const all = event.target.querySelector("input[name=all_matching]:checked");
-    if (all && !window.confirm(all.dataset.confirm)) event.preventDefault();
+    const exporting = event.submitter && event.submitter.hasAttribute("formaction");
+    if (all && !exporting && !window.confirm(all.dataset.confirm)) event.preventDefault();
   });
 
   document.addEventListener("click", function (event) {

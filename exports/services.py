@@ -1,0 +1,319 @@
+"""Excel exports of customers: asked for in a request, built by a Celery worker, sent as a link."""
+
+import logging
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from companies.models import Company, Membership
+from companies.tasks import send_email
+from customers.filters import describe
+from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone
+from customers.services import list_columns
+from exports.columns import BY_KEY, CellWriter, Column, export_columns
+from exports.models import LINK_LIFETIME, Export, export_storage
+from segments.models import Segment
+from segments.queries import filter_of, segments_for
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000  # customers read, and rows written, between two progress updates
+MAX_SELECTION = 10_000
+STALLED_AFTER = timedelta(minutes=10)  # without progress: the worker building it is gone
+LOST_AFTER = timedelta(days=1)  # queued and never started: the queue lost it
+
+
+class Cancelled(Exception):
+    """The export stopped being ours while it was built (the stall sweeper failed it)."""
+
+
+def can_export(company: Company, user) -> bool:
+    return Membership.objects.filter(
+        company=company, user=user, role__in=(Membership.Role.OWNER, Membership.Role.ADMIN)
+    ).exists()
+
+
+@transaction.atomic
+def request_export(
+    company: Company,
+    *,
+    user,
+    audience: str,
+    query: str = "",
+    segment: Segment | int | None = None,
+    ids: Iterable[int] = (),
+) -> Export:
+    """Records an export of one audience and queues it; the worker emails the link to `user`."""
+    if not can_export(company, user):
+        raise PermissionDenied(_("Only owners and admins can export customers."))
+    export = Export(
+        company=company,
+        requested_by=user,
+        email=user.email,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        audience=audience,
+        columns=export_columns(list_columns(company, user)),
+    )
+    if audience == Export.Audience.ALL:
+        export.description = _("All customers")
+    elif audience == Export.Audience.FILTER:
+        words = _filter_words(company, query)
+        if not words:
+            raise ValidationError(_("The list is not filtered: export all customers instead."))
+        export.query = query
+        export.description = _("Filter: %(rule)s") % {"rule": "; ".join(words)}
+    elif audience == Export.Audience.SEGMENT:
+        pk = segment.pk if isinstance(segment, Segment) else segment
+        found = segments_for(company, user).filter(pk=pk).first() if pk else None
+        if found is None:
+            raise ValidationError(_("That segment does not exist or is not shared with you."))
+        export.segment, export.query = found, found.query  # the segment as it is now
+        export.description = _("Segment “%(name)s”") % {"name": found.name}
+    elif audience == Export.Audience.SELECTION:
+        chosen = sorted(set(ids))
+        if not chosen:
+            raise ValidationError(_("Tick the customers to export first."))
+        if len(chosen) > MAX_SELECTION:
+            raise ValidationError(
+                _("At most %(limit)s customers can be ticked; export the filter instead.") % {"limit": MAX_SELECTION}
+            )
+        export.ids = list(Customer.objects.filter(company=company, pk__in=chosen).values_list("pk", flat=True))
+        if not export.ids:
+            raise ValidationError(_("None of the ticked customers exists any more."))
+        count = len(export.ids)
+        export.description = ngettext("%(count)s ticked customer", "%(count)s ticked customers", count) % {
+            "count": count
+        }
+    else:
+        raise ValidationError(_("Choose what to export."))
+    export.description = export.description[:500]
+    export.save()
+    _queue(export)
+    return export
+
+
+def _filter_words(company: Company, query: str) -> list[str]:
+    filterset = filter_of(company, query)
+    filterset.is_valid()
+    form = filterset.form
+    return describe({key: value for key, value in form.cleaned_data.items() if key not in form.errors})
+
+
+def _queue(export: Export) -> None:
+    from exports.tasks import build_export  # tasks import this module
+
+    company_id, export_id = export.company_id, export.pk
+    transaction.on_commit(lambda: build_export.delay(company_id, export_id))
+
+
+@transaction.atomic
+def retry_export(company: Company, *, export: Export, user) -> Export:
+    """Queues a failed export again, as it was asked for."""
+    if not can_export(company, user):
+        raise PermissionDenied(_("Only owners and admins can export customers."))
+    retried = Export.objects.filter(company=company, pk=export.pk, status=Export.Status.FAILED).update(
+        status=Export.Status.PENDING, rows_written=0, rows_total=None, error="", finished_at=None
+    )
+    if not retried:
+        raise ValidationError(_("Only a failed export can be retried."))
+    export.refresh_from_db()
+    _queue(export)
+    return export
+
+
+def export_queryset(company: Company, export: Export) -> QuerySet[Customer]:
+    """The export's customers: the audience as it was asked for, evaluated now."""
+    if export.audience == Export.Audience.SELECTION:
+        return Customer.objects.filter(company=company, pk__in=export.ids)
+    if export.audience == Export.Audience.ALL:
+        return Customer.objects.filter(company=company)
+    return filter_of(company, export.query).qs
+
+
+def build_export(company: Company, export_id: int) -> None:
+    """Claims a queued export, writes its workbook, stores it and emails the link.
+
+    Any error leaves the export failed with the reason; a worker that dies leaves it running
+    without progress, which `fail_stalled_exports` turns into a failure."""
+    now = timezone.now()
+    claimed = Export.objects.filter(company=company, pk=export_id, status=Export.Status.PENDING).update(
+        status=Export.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return
+    export = Export.objects.get(company=company, pk=export_id)
+    try:
+        with translation.override(export.language), tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "export.xlsx"
+            _write_workbook(company, export, path)
+            with path.open("rb") as file:
+                name = export_storage().save(f"{company.pk}/{uuid.uuid4().hex}.xlsx", File(file))
+    except Cancelled:
+        return
+    except Exception as error:
+        logger.exception("export %s failed", export_id)
+        _finish(export, status=Export.Status.FAILED, error=_failure(error))
+        return
+    size = export_storage().size(name)
+    expires_at = timezone.now() + LINK_LIFETIME
+    if not _finish(export, status=Export.Status.DONE, file_name=name, size=size, expires_at=expires_at):
+        export_storage().delete(name)  # failed by the sweeper meanwhile
+        return
+    export.refresh_from_db()
+    _send_link(export)
+
+
+def _failure(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return _("The file could not be written: %(error)s") % {"error": error.strerror or error}
+    return _("The export stopped with an error (%(error)s). Retry it; if it fails again, tell support.") % {
+        "error": type(error).__name__
+    }
+
+
+def _finish(export: Export, *, status: str, **fields) -> bool:
+    return bool(
+        Export.objects.filter(company_id=export.company_id, pk=export.pk, status=Export.Status.RUNNING).update(
+            status=status, finished_at=timezone.now(), **fields
+        )
+    )
+
+
+def _progress(export: Export, **fields) -> None:
+    moved = Export.objects.filter(company_id=export.company_id, pk=export.pk, status=Export.Status.RUNNING).update(
+        heartbeat_at=timezone.now(), **fields
+    )
+    if not moved:
+        raise Cancelled
+
+
+def _write_workbook(company: Company, export: Export, path: Path) -> None:
+    columns = [BY_KEY[key] for key in export.columns if key in BY_KEY]
+    queryset = export_queryset(company, export)
+    total = queryset.count()
+    _progress(export, rows_total=total)
+    workbook = Workbook(write_only=True)
+    cells = None
+    sheet_rows = settings.EXPORT_SHEET_ROWS
+    sheet, in_sheet, written = None, 0, 0
+    for customers in _chunks(company, queryset):
+        for customer in customers:
+            if sheet is None or in_sheet == sheet_rows:
+                sheet = _new_sheet(workbook, columns, len(workbook.worksheets) + 1)
+                cells = CellWriter(sheet, ZoneInfo(company.time_zone), company.base_currency)
+                sheet.append(cells.header(columns))
+                in_sheet = 0
+            sheet.append([cells.cell(column, column.value(customer)) for column in columns])
+            in_sheet += 1
+        written += len(customers)
+        _progress(export, rows_written=written)
+    if sheet is None:  # nobody matched: the file still has its header
+        sheet = _new_sheet(workbook, columns, 1)
+        sheet.append(CellWriter(sheet, ZoneInfo(company.time_zone), company.base_currency).header(columns))
+    workbook.save(path)
+
+
+def _new_sheet(workbook: Workbook, columns: list[Column], number: int):
+    title = _("Customers") if number == 1 else _("Customers (%(number)s)") % {"number": number}
+    sheet = workbook.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    return sheet
+
+
+def _chunks(company: Company, queryset: QuerySet[Customer]) -> Iterator[list[Customer]]:
+    """The customers newest first, CHUNK at a time by keyset on the id, each with its contacts
+    and label names attached: five queries a chunk, whatever its size."""
+    last = None
+    while True:
+        page = queryset.order_by("-pk")
+        if last is not None:
+            page = page.filter(pk__lt=last)
+        customers = list(page[:CHUNK])
+        if not customers:
+            return
+        ids = [customer.pk for customer in customers]
+        phones, emails, labels = defaultdict(list), defaultdict(list), defaultdict(list)
+        for customer_id, number in (
+            CustomerPhone.objects.filter(company=company, customer_id__in=ids)
+            .order_by("customer_id", "position", "pk")
+            .values_list("customer_id", "number")
+        ):
+            phones[customer_id].append(number)
+        for customer_id, email in (
+            CustomerEmail.objects.filter(company=company, customer_id__in=ids)
+            .order_by("customer_id", "position", "pk")
+            .values_list("customer_id", "email")
+        ):
+            emails[customer_id].append(email)
+        for customer_id, name in (
+            CustomerLabel.objects.filter(company=company, customer_id__in=ids)
+            .order_by("label__name")
+            .values_list("customer_id", "label__name")
+        ):
+            labels[customer_id].append(name)
+        for customer in customers:
+            customer.phone_numbers = phones[customer.pk]
+            customer.email_addresses = emails[customer.pk]
+            customer.label_names = labels[customer.pk]
+        yield customers
+        last = customers[-1].pk
+
+
+def _send_link(export: Export) -> None:
+    with translation.override(export.language), timezone.override(ZoneInfo(export.company.time_zone)):
+        context = {"export": export, "url": settings.SITE_URL + export.get_download_url()}
+        subject = _("Your customer export is ready")
+        body = render_to_string("exports/email/ready.txt", context)
+        html_body = render_to_string("exports/email/ready.html", context)
+    send_email.delay(subject=str(subject), body=body, html_body=html_body, to=[export.email])
+
+
+def fail_stalled_exports() -> int:
+    """Exports whose worker stopped reporting progress (killed, out of memory, lost), or that no
+    worker took for a day: failed, with the reason in their requester's language, so that they
+    can be retried. Returns how many."""
+    now = timezone.now()
+    stalled = Export.objects.filter(status=Export.Status.RUNNING, heartbeat_at__lt=now - STALLED_AFTER)
+    lost = Export.objects.filter(status=Export.Status.PENDING, created_at__lt=now - LOST_AFTER)
+    count = 0
+    for queryset, reason in (
+        (stalled, gettext_noop("The worker building this export stopped before it was done. Retry it.")),
+        (lost, gettext_noop("No worker took this export for a day. Retry it when the workers are running.")),
+    ):
+        for export in queryset.only("pk", "language", "status"):
+            with translation.override(export.language):
+                error = _(reason)
+            count += Export.objects.filter(pk=export.pk, status=export.status).update(
+                status=Export.Status.FAILED, error=error, finished_at=now
+            )
+    return count
+
+
+def delete_expired_exports() -> int:
+    """Deletes the files of exports whose link expired; the log keeps the row. Returns how many."""
+    expired = Export.objects.filter(status=Export.Status.DONE, expires_at__lte=timezone.now())
+    count = 0
+    for export in expired.only("pk", "file_name"):
+        if export.file_name:
+            export_storage().delete(export.file_name)
+        Export.objects.filter(pk=export.pk).update(status=Export.Status.EXPIRED, file_name="")
+        count += 1
+    return count

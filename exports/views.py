@@ -1,0 +1,91 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from companies.decorators import company_view
+from companies.flash import flash_form_errors
+from exports import services
+from exports.forms import ExportForm
+from exports.models import Export, export_storage
+
+LOG_PAGE = 25
+
+
+@require_POST
+@company_view(admin=True)
+def export_create(request):
+    """From the customer list's Export menu: records the export and shows its progress."""
+    form = ExportForm(request.POST)
+    back = reverse("customers:list") + ("?" + request.POST["filter_query"] if request.POST.get("filter_query") else "")
+    if not form.is_valid():
+        flash_form_errors(request, form)
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+    try:
+        export = services.request_export(
+            request.company,
+            user=request.user,
+            audience=data["audience"],
+            query=data["filter_query"],
+            segment=data["segment"],
+            ids=data["selected"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return HttpResponseRedirect(back)
+    return redirect(export)
+
+
+@company_view(admin=True)
+def export_list(request):
+    exports = Export.objects.select_related("requested_by").order_by("-created_at", "-id")
+    page = Paginator(exports, LOG_PAGE).get_page(request.GET.get("page"))
+    return render(request, "exports/list.html", {"page": page, "now": timezone.now()})
+
+
+@company_view(admin=True)
+def export_detail(request, pk):
+    export = get_object_or_404(Export.objects.select_related("requested_by"), pk=pk)
+    return render(request, "exports/detail.html", {"export": export})
+
+
+@company_view(admin=True)
+def export_progress(request, pk):
+    """The progress card, polled by htmx while the worker builds the file."""
+    export = get_object_or_404(Export, pk=pk)
+    return render(request, "exports/partials/progress.html", {"export": export})
+
+
+@company_view(admin=True)
+def export_download(request, pk):
+    export = get_object_or_404(Export, pk=pk)
+    if export.is_expired:
+        return render(request, "exports/expired.html", {"export": export}, status=410)
+    if export.status != Export.Status.DONE:
+        messages.info(request, _("This export is not ready yet."))
+        return redirect(export)
+    try:
+        file = export_storage().open(export.file_name, "rb")
+    except FileNotFoundError:
+        return render(request, "exports/expired.html", {"export": export, "missing": True}, status=410)
+    name = f"customers-{timezone.localtime(export.created_at):%Y-%m-%d-%H%M}.xlsx"
+    return FileResponse(file, as_attachment=True, filename=name)
+
+
+@require_POST
+@company_view(admin=True)
+def export_retry(request, pk):
+    export = get_object_or_404(Export, pk=pk)
+    try:
+        services.retry_export(request.company, export=export, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("exports:list")
+    messages.success(request, _("The export is queued again."))
+    return redirect(export)
