@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from exports.columns import BY_KEY, CellWriter, Column, export_columns
 from exports.models import LINK_LIFETIME, Export, export_storage
 from segments.models import Segment
 from segments.queries import filter_of, segments_for
+from segments.services import clean_query
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +75,10 @@ def request_export(
     if audience == Export.Audience.ALL:
         export.description = _("All customers")
     elif audience == Export.Audience.FILTER:
-        words = _filter_words(company, query)
-        if not words:
+        export.query = clean_query(QueryDict(query))
+        if not export.query:
             raise ValidationError(_("The list is not filtered: export all customers instead."))
-        export.query = query
-        export.description = _("Filter: %(rule)s") % {"rule": "; ".join(words)}
+        export.description = _("Filter: %(rule)s") % {"rule": "; ".join(_filter_words(company, export.query))}
     elif audience == Export.Audience.SEGMENT:
         pk = segment.pk if isinstance(segment, Segment) else segment
         found = segments_for(company, user).filter(pk=pk).first() if pk else None
@@ -109,10 +110,13 @@ def request_export(
 
 
 def _filter_words(company: Company, query: str) -> list[str]:
+    """The filter in words, as the list shows it, with the search text first."""
     filterset = filter_of(company, query)
     filterset.is_valid()
     form = filterset.form
-    return describe({key: value for key, value in form.cleaned_data.items() if key not in form.errors})
+    words = describe({key: value for key, value in form.cleaned_data.items() if key not in form.errors})
+    search = QueryDict(query).get("q", "").strip()
+    return [_("search “%(text)s”") % {"text": search}, *words] if search else words
 
 
 def _queue(export: Export) -> None:

@@ -201,11 +201,13 @@ def test_each_audience_is_described_in_words(world, admin_client, django_capture
     assert ticked.description == "1 ticked customer" and ticked.rows_written == 1
     saved = export_now(admin_client, django_capture_on_commit_callbacks, audience="segment", segment=segment.pk)
     assert saved.description == "Segment “Big spenders”" and saved.rows_written == 2
+    searched = export_now(admin_client, django_capture_on_commit_callbacks, audience="filter", filter_query="q=Bor")
+    assert searched.description == "Filter: search “Bor”" and searched.rows_written == 1
     everyone = export_now(admin_client, django_capture_on_commit_callbacks, audience="all", selected=[boris.pk])
     assert everyone.description == "All customers" and everyone.rows_written == 2
 
     log = admin_client.get(reverse("exports:list")).content.decode()
-    for text in ("1 ticked customer", "Segment “Big spenders”", "All customers", "Ready", "Download"):
+    for text in ("1 ticked customer", "Segment “Big spenders”", "search “Bor”", "All customers", "Ready", "Download"):
         assert text in log
 
 
