@@ -157,6 +157,13 @@ CELERY_BEAT_SCHEDULE = {
 
 # Excel: data rows per worksheet of an export (the .xlsx limit is 1,048,576 rows with the header).
 EXPORT_SHEET_ROWS = 1_048_575
+# Excel import limits: the upload, what its zip may unpack to, its table of texts, and data rows.
+IMPORT_LIMITS = {
+    "file_bytes": env_int("IMPORT_MAX_MB", 20) * 1024 * 1024,
+    "unpacked_bytes": 400 * 1024 * 1024,
+    "shared_strings_bytes": 100 * 1024 * 1024,
+    "rows": env_int("IMPORT_MAX_ROWS", 200_000),
+}
 
 # Cache: Redis when configured (shared by all web processes), local memory otherwise.
 if REDIS_URL:

@@ -348,7 +348,7 @@ def save_list_columns(company: Company, *, user, columns: Sequence[str]) -> list
 CHANNELS = ("sms", "email", "push")
 
 
-def _change_fields(company: Company, customer: Customer, actor, **values) -> Customer:
+def change_fields(company: Company, customer: Customer, actor, **values) -> Customer:
     """Sets a few fields, validated, and records the change in the customer's history."""
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
@@ -374,12 +374,12 @@ def set_blocked(company: Company, *, customer: Customer, blocked: bool, reason: 
     reason = reason.strip()
     if blocked and not reason:
         raise ValidationError({"reason": _("Say why the customer is blocked.")})
-    return _change_fields(company, customer, actor, is_blocked=blocked, blocked_reason=reason if blocked else "")
+    return change_fields(company, customer, actor, is_blocked=blocked, blocked_reason=reason if blocked else "")
 
 
 def set_pipeline(company: Company, *, customer: Customer, status: str, temperature: str, actor=None) -> Customer:
     """Where a customer is in the sales pipeline: current or potential, and how warm."""
-    return _change_fields(company, customer, actor, status=status, temperature=temperature)
+    return change_fields(company, customer, actor, status=status, temperature=temperature)
 
 
 def set_consent(
@@ -390,7 +390,7 @@ def set_consent(
         raise ValidationError({"channel": _("Choose SMS, email or push.")})
     if source not in Customer.ConsentSource.values:
         raise ValidationError({"source": _("Say how the customer told you.")})
-    return _change_fields(
+    return change_fields(
         company,
         customer,
         actor,

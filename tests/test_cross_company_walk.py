@@ -26,7 +26,7 @@ from customers.models import (
     Note,
 )
 from customers.services import add_note, flag_possible_duplicate, merge_customers
-from exports.models import Export
+from exports.models import Export, Import, ImportChange, ImportIssue
 from orders.models import Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
 from segments.models import Segment
@@ -70,6 +70,8 @@ def snapshot(company):
         "merges": list(CustomerMerge.objects.filter(company=company).order_by("pk").values()),
         "events": list(CustomerEvent.objects.filter(company=company).order_by("pk").values()),
         "exports": list(Export.objects.filter(company=company).order_by("pk").values()),
+        "imports": list(Import.objects.filter(company=company).order_by("pk").values()),
+        "import_changes": list(ImportChange.objects.filter(company=company).order_by("pk").values()),
     }
 
 
@@ -117,7 +119,20 @@ def company_a_objects(world):
         status=Export.Status.FAILED,
         error=f"{SECRET} error",
     )
+    imported = Import.objects.create(
+        company=world.company_a,
+        requested_by=world.owner_a,
+        language="en",
+        original_name=f"{SECRET}.xlsx",
+        headers=[f"{SECRET} header", "Phone"],
+        preview=[[f"{SECRET} cell", "+79161234567"]],
+        mapping=["full_name", "phone"],
+        status=Import.Status.DONE,
+    )
+    ImportIssue.objects.create(company=world.company_a, source=imported, row=2, reason=f"{SECRET} reason")
+    ImportChange.objects.create(company=world.company_a, source=imported, customer=customer, created=True)
     return {
+        "import": imported.pk,
         "export": export.pk,
         "duplicate_pair": DuplicateCandidate.objects.get(company=world.company_a).pk,
         "merge": CustomerMerge.objects.get(company=world.company_a).pk,

@@ -48,6 +48,7 @@
     const all = event.target.querySelector("input[name=all_matching]:checked");
     const exporting = event.submitter && event.submitter.hasAttribute("formaction");
     if (all && !exporting && !window.confirm(all.dataset.confirm)) event.preventDefault();
+    if (event.target.matches("form[data-confirm]") && !window.confirm(event.target.dataset.confirm)) event.preventDefault();
   });
 
   document.addEventListener("click", function (event) {

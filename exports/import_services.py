@@ -1,0 +1,559 @@
+"""Excel import: upload → mapping → validation report → confirm → apply → (undo).
+
+Validation and application run in Celery tasks over the stored file, reporting progress on the
+Import row. Each row is applied in its own transaction through `find_or_create_customer`, so a row
+that fails never leaves a half-created customer, and whatever a row changed is recorded
+(`ImportChange`) so that the whole import can be undone.
+"""
+
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from companies.models import Company
+from customers.models import Customer, CustomerEmail, CustomerPhone, Label
+from customers.services import (
+    add_label,
+    change_fields,
+    create_label,
+    delete_customer,
+    erased_contacts,
+    find_or_create_customer,
+    remove_label,
+)
+from exports.columns import CellWriter, Column
+from exports.importing import (
+    MODEL_FIELDS,
+    PREVIEW_ROWS,
+    ParsedRow,
+    RowParser,
+    cell_text,
+    check_mapping,
+    guess_mapping,
+    headers_key,
+    is_empty,
+)
+from exports.models import Import, ImportChange, ImportIssue, ImportMapping, export_storage
+from exports.services import STALLED_AFTER, can_export
+from exports.xlsx import check_workbook, read_rows
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 500  # rows between two progress updates (and one lookup of existing contacts)
+
+
+def _require_admin(company: Company, user) -> None:
+    if not can_export(company, user):
+        raise PermissionDenied(_("Only owners and admins can import customers."))
+
+
+# Upload and mapping ------------------------------------------------------------------------------
+
+
+def upload_import(company: Company, *, user, upload) -> Import:
+    """Checks and stores an uploaded workbook and reads its header and first rows for the mapping."""
+    _require_admin(company, user)
+    limit = settings.IMPORT_LIMITS["file_bytes"]
+    if upload.size > limit:
+        from django.template.defaultfilters import filesizeformat
+
+        raise ValidationError(
+            _("The file is larger than %(limit)s; split it into smaller files.") % {"limit": filesizeformat(limit)}
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.xlsx"
+        with path.open("wb") as target:
+            for chunk in upload.chunks():
+                target.write(chunk)
+        check_workbook(path)
+        sheet, rows = read_rows(path)
+        header, preview = None, []
+        for row in rows:
+            if is_empty(row):
+                continue
+            if header is None:
+                header = [cell_text(value).strip() for value in row]
+                continue
+            preview.append([cell_text(value)[:100] for value in row])
+            if len(preview) == PREVIEW_ROWS:
+                break
+        rows.close()
+        if not header:
+            raise ValidationError(_("The first sheet is empty."))
+        while header and not header[-1]:
+            header.pop()
+        with path.open("rb") as file:
+            name = export_storage().save(f"imports/{company.pk}/{uuid.uuid4().hex}.xlsx", File(file))
+    remembered = ImportMapping.objects.filter(company=company, headers_key=headers_key(header)).first()
+    mapping = remembered.mapping if remembered and len(remembered.mapping) == len(header) else guess_mapping(header)
+    return Import.objects.create(
+        company=company,
+        requested_by=user,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        original_name=(getattr(upload, "name", "") or "upload.xlsx")[:255],
+        file_name=name,
+        size=upload.size,
+        sheet=sheet[:31],
+        headers=header,
+        preview=[row[: len(header)] + [""] * (len(header) - len(row)) for row in preview],
+        mapping=mapping,
+    )
+
+
+@transaction.atomic
+def start_validation(
+    company: Company, *, source: Import, user, mapping: list[str], update_existing: bool, on_error: str
+) -> Import:
+    """Saves the mapping (remembered for the next file with these headers) and queues the check."""
+    _require_admin(company, user)
+    source = Import.objects.select_for_update().get(company=company, pk=source.pk)
+    if source.status not in (Import.Status.MAPPING, Import.Status.VALIDATED):
+        raise ValidationError(_("This import is already past its mapping."))
+    mapping = (list(mapping) + [""] * len(source.headers))[: len(source.headers)]
+    check_mapping(mapping)
+    ImportMapping.objects.update_or_create(
+        company=company, headers_key=headers_key(source.headers), defaults={"mapping": mapping}
+    )
+    source.issues.all().delete()
+    fields = {"mapping": mapping, "update_existing": update_existing, "on_error": on_error}
+    _restart(source, Import.Status.VALIDATING, **fields)
+    _queue("validate_import", source)
+    return source
+
+
+def _restart(source: Import, status: str, **fields) -> None:
+    counters = dict.fromkeys(("rows_done", "to_create", "to_update", "rejected", "empty_rows"), 0)
+    values = {"status": status, "rows_total": None, "error": "", "heartbeat_at": timezone.now(), **counters, **fields}
+    for name, value in values.items():
+        setattr(source, name, value)
+    source.save()
+
+
+def _queue(task_name: str, source: Import) -> None:
+    from exports import tasks  # tasks import this module
+
+    task = getattr(tasks, task_name)
+    company_id, import_id = source.company_id, source.pk
+    transaction.on_commit(lambda: task.delay(company_id, import_id))
+
+
+@transaction.atomic
+def confirm_import(company: Company, *, source: Import, user) -> Import:
+    _require_admin(company, user)
+    source = Import.objects.select_for_update().get(company=company, pk=source.pk)
+    if source.status != Import.Status.VALIDATED:
+        raise ValidationError(_("Only a checked import can be confirmed."))
+    if source.rejected and source.on_error == Import.OnError.STOP:
+        raise ValidationError(
+            _("%(count)s rows are bad and you chose to import nothing while any row is bad.")
+            % {"count": source.rejected}
+        )
+    source.status, source.rows_done, source.heartbeat_at = Import.Status.APPLYING, 0, timezone.now()
+    source.save(update_fields=["status", "rows_done", "heartbeat_at"])
+    _queue("apply_import", source)
+    return source
+
+
+# Reading the stored file ------------------------------------------------------------------------
+
+
+@contextmanager
+def _stored_rows(source: Import) -> Iterator[Iterator[tuple[int, tuple]]]:
+    """The data rows of the stored file with their sheet row numbers (the header is row 1 of the
+    non-empty rows); empty rows come as None."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "import.xlsx"
+        with export_storage().open(source.file_name, "rb") as stored, path.open("wb") as local:
+            shutil.copyfileobj(stored, local)
+        check_workbook(path)
+        _sheet, rows = read_rows(path)
+
+        def numbered():
+            header_seen = False
+            for number, row in enumerate(rows, start=1):
+                if not header_seen:
+                    header_seen = not is_empty(row)
+                    continue
+                yield number, (None if is_empty(row) else row)
+
+        try:
+            yield numbered()
+        finally:
+            rows.close()
+
+
+def _parsed_chunks(company: Company, source: Import) -> Iterator[tuple[list[ParsedRow], int]]:
+    """Parsed rows CHUNK at a time, with the count of empty rows met; refuses files over the limit."""
+    parser = RowParser(company, source.mapping)
+    limit = settings.IMPORT_LIMITS["rows"]
+    with _stored_rows(source) as rows:
+        chunk, empty, seen = [], 0, 0
+        for number, row in rows:
+            if row is None:
+                empty += 1
+                continue
+            seen += 1
+            if seen > limit:
+                raise ValidationError(
+                    _("The file has more than %(limit)s rows; split it into smaller files.") % {"limit": limit}
+                )
+            chunk.append(parser.parse(number, row))
+            if len(chunk) == CHUNK:
+                yield chunk, empty
+                chunk, empty = [], 0
+        yield chunk, empty
+
+
+def _owners(company: Company, rows: list[ParsedRow]) -> tuple[dict[str, int], dict[str, int]]:
+    phones = {phone for row in rows for phone in row.phones}
+    emails = {email for row in rows for email in row.emails}
+    return (
+        dict(CustomerPhone.objects.filter(company=company, number__in=phones).values_list("number", "customer_id")),
+        dict(CustomerEmail.objects.filter(company=company, email__in=emails).values_list("email", "customer_id")),
+    )
+
+
+def _refuse_erased(company: Company, rows: list[ParsedRow]) -> None:
+    erased = erased_contacts(
+        company, [phone for row in rows for phone in row.phones], [email for row in rows for email in row.emails]
+    )
+    blocked = set(erased.get("phones", ())) | set(erased.get("emails", ()))
+    for row in rows:
+        hit = [contact for contact in (*row.phones, *row.emails) if contact in blocked]
+        if hit:
+            row.errors.append(
+                _("%(contact)s belongs to a customer whose data was erased on request; it is not imported again.")
+                % {"contact": hit[0]}
+            )
+
+
+def _issue(company: Company, source: Import, row: ParsedRow) -> ImportIssue:
+    return ImportIssue(company=company, source=source, row=row.number, reason="; ".join(row.errors))
+
+
+# Validation, application and undo: the bodies of the Celery tasks ---------------------------------
+
+STEPS = {}  # status → the step that works on an import in that status
+
+
+def run_step(company: Company, import_id: int, status: str) -> None:
+    """Runs the step for an import still in `status`, in the language of whoever uploaded it."""
+    source = Import.objects.select_related("requested_by").get(company=company, pk=import_id)
+    if source.status != status:
+        return  # already done, or failed by the stall sweeper
+    with translation.override(source.language):
+        STEPS[status](company, source)
+
+
+def validate_import(company: Company, import_id: int) -> None:
+    run_step(company, import_id, Import.Status.VALIDATING)
+
+
+def apply_import(company: Company, import_id: int) -> None:
+    run_step(company, import_id, Import.Status.APPLYING)
+
+
+def undo_import(company: Company, import_id: int) -> None:
+    run_step(company, import_id, Import.Status.UNDOING)
+
+
+def _validate_import(company: Company, source: Import) -> None:
+    """Checks every row: how many would be created, updated, and which are rejected and why."""
+    known: dict[str, str] = {}  # a contact of a row that creates a customer → "new"
+    counts = {"to_create": 0, "to_update": 0, "rejected": 0, "empty_rows": 0, "rows_done": 0}
+    try:
+        for rows, empty in _parsed_chunks(company, source):
+            _refuse_erased(company, rows)
+            phone_owner, email_owner = _owners(company, rows)
+            issues = []
+            for row in rows:
+                if not row.ok:
+                    counts["rejected"] += 1
+                    issues.append(_issue(company, source, row))
+                    continue
+                contacts = [*row.phones, *row.emails]
+                exists = any(c in phone_owner or c in email_owner or c in known for c in contacts)
+                counts["to_update" if exists else "to_create"] += 1
+                for contact in contacts:
+                    known[contact] = "new"
+            ImportIssue.objects.bulk_create(issues)
+            counts["empty_rows"] += empty
+            counts["rows_done"] += len(rows)
+            _progress(source, Import.Status.VALIDATING, **counts)
+    except ValidationError as error:
+        _fail(source, Import.Status.VALIDATING, " ".join(error.messages))
+        return
+    except Exception as error:
+        logger.exception("import %s: validation failed", source.pk)
+        _fail(source, Import.Status.VALIDATING, _unexpected(error))
+        return
+    Import.objects.filter(pk=source.pk, status=Import.Status.VALIDATING).update(
+        status=Import.Status.VALIDATED, rows_total=counts["rows_done"], heartbeat_at=timezone.now()
+    )
+
+
+class Stopped(Exception):
+    """The import is no longer in the state this task works on (the stall sweeper failed it)."""
+
+
+def _progress(source: Import, status: str, **fields) -> None:
+    moved = Import.objects.filter(pk=source.pk, status=status).update(heartbeat_at=timezone.now(), **fields)
+    if not moved:
+        raise Stopped
+
+
+def _fail(source: Import, status: str, message: str) -> None:
+    Import.objects.filter(pk=source.pk, status=status).update(
+        status=Import.Status.FAILED, error=message, finished_at=timezone.now()
+    )
+
+
+def _unexpected(error: Exception) -> str:
+    return _("The import stopped with an error (%(error)s). Try again; if it fails again, tell support.") % {
+        "error": type(error).__name__
+    }
+
+
+# Applying ------------------------------------------------------------------------------------------
+
+
+def _apply_import(company: Company, source: Import) -> None:
+    """Creates or updates the customer of every valid row, one transaction per row."""
+    labels = {label.name.casefold(): label for label in Label.objects.filter(company=company)}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": source.rejected, "rows_done": 0}
+    try:
+        for rows, _empty in _parsed_chunks(company, source):
+            _refuse_erased(company, rows)
+            issues = []
+            for row in rows:
+                if not row.ok:
+                    continue  # reported by the validation
+                try:
+                    with transaction.atomic():
+                        outcome = _apply_row(company, source, row, labels)
+                except ValidationError as error:
+                    # The row's transaction is gone, with any label it created.
+                    labels = {label.name.casefold(): label for label in Label.objects.filter(company=company)}
+                    row.errors.append(" ".join(error.messages))
+                    issues.append(_issue(company, source, row))
+                    counts["rejected"] += 1
+                    continue
+                counts[outcome] += 1
+            ImportIssue.objects.bulk_create(issues)
+            counts["rows_done"] += len(rows)
+            _progress(source, Import.Status.APPLYING, **counts)
+    except Stopped:
+        return
+    except ValidationError as error:
+        _fail(source, Import.Status.APPLYING, " ".join(error.messages))
+        return
+    except Exception as error:
+        logger.exception("import %s: applying failed", source.pk)
+        _fail(source, Import.Status.APPLYING, _unexpected(error))
+        return
+    Import.objects.filter(pk=source.pk, status=Import.Status.APPLYING).update(
+        status=Import.Status.DONE, finished_at=timezone.now()
+    )
+
+
+def _match(company: Company, row: ParsedRow) -> int | None:
+    for customer_id in CustomerPhone.objects.filter(company=company, number__in=row.phones).values_list(
+        "customer_id", flat=True
+    ):
+        return customer_id
+    return (
+        CustomerEmail.objects.filter(company=company, email__in=row.emails)
+        .values_list("customer_id", flat=True)
+        .first()
+    )
+
+
+def _apply_row(company: Company, source: Import, row: ParsedRow, labels: dict[str, Label]) -> str:
+    actor = source.requested_by
+    existing = _match(company, row)
+    if existing and not source.update_existing:
+        return "unchanged"
+    before_phones = set(CustomerPhone.objects.filter(customer_id=existing).values_list("number", flat=True))
+    before_emails = set(CustomerEmail.objects.filter(customer_id=existing).values_list("email", flat=True))
+    customer, created = find_or_create_customer(
+        company, name=row.name, phones=row.phones, emails=row.emails, source=Customer.Channel.IMPORT
+    )
+    values = {name: value for name, value in row.values.items() if name in MODEL_FIELDS}
+    if row.name and not created:
+        values["full_name"] = row.name
+    previous = {name: _as_text(getattr(customer, name)) for name in values}
+    changed = {name: value for name, value in values.items() if previous[name] != _as_text(value)}
+    if changed:
+        customer = change_fields(company, customer, None if created else actor, **changed)
+    added_labels = []
+    for name in row.labels:
+        label = labels.get(name.casefold())
+        if label is None:
+            label = create_label(company, name=name, color="#6c757d", actor=actor)
+            labels[name.casefold()] = label
+        if add_label(company, label=label, customers=Customer.objects.filter(pk=customer.pk), actor=actor):
+            added_labels.append(label.pk)
+    added_phones = [] if created else [p for p in row.phones if p not in before_phones]
+    added_emails = [] if created else [e for e in row.emails if e not in before_emails]
+    added_phones = list(
+        CustomerPhone.objects.filter(customer=customer, number__in=added_phones).values_list("number", flat=True)
+    )
+    added_emails = list(
+        CustomerEmail.objects.filter(customer=customer, email__in=added_emails).values_list("email", flat=True)
+    )
+    if not created and not changed and not added_labels and not added_phones and not added_emails:
+        return "unchanged"
+    ImportChange.objects.create(
+        company=company,
+        source=source,
+        customer=customer,
+        created=created,
+        previous={name: previous[name] for name in changed},
+        applied={name: _as_text(getattr(customer, name)) for name in changed},
+        added_phones=added_phones,
+        added_emails=added_emails,
+        added_labels=added_labels,
+    )
+    return "created" if created else "updated"
+
+
+def _as_text(value) -> str:
+    return "" if value is None else str(value)
+
+
+# Undo ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_undo(company: Company, *, source: Import, user) -> Import:
+    _require_admin(company, user)
+    source = Import.objects.select_for_update().get(company=company, pk=source.pk)
+    if source.status != Import.Status.DONE:
+        raise ValidationError(_("Only a finished import can be undone."))
+    source.status, source.rows_done, source.heartbeat_at = Import.Status.UNDOING, 0, timezone.now()
+    source.rows_total = source.changes.count()
+    source.save(update_fields=["status", "rows_done", "rows_total", "heartbeat_at"])
+    _queue("undo_import", source)
+    return source
+
+
+def _undo_import(company: Company, source: Import) -> None:
+    """Removes the customers the import created and puts back the values it changed, except where
+    someone changed them since: those are listed on the import, not overwritten."""
+    conflicts, done = [], 0
+    # Customers someone touched after the import finished, decided once, before undoing moves them.
+    touched = set(
+        Customer.objects.filter(
+            company=company, pk__in=source.changes.values("customer_id"), updated_at__gt=source.finished_at
+        ).values_list("pk", flat=True)
+    )
+    # Newest first: a row that updated a customer an earlier row created is undone before the creation.
+    changes = ImportChange.objects.filter(company=company, source=source).order_by("-pk")
+    try:
+        for change in changes.iterator(chunk_size=CHUNK):
+            with transaction.atomic():
+                conflict = _undo_change(company, source, change, touched)
+            if conflict:
+                conflicts.append(conflict)
+            done += 1
+            if done % CHUNK == 0:
+                _progress(source, Import.Status.UNDOING, rows_done=done)
+    except Stopped:
+        return
+    except Exception as error:
+        logger.exception("import %s: undo failed", source.pk)
+        _fail(source, Import.Status.UNDOING, _unexpected(error))
+        return
+    Import.objects.filter(pk=source.pk, status=Import.Status.UNDOING).update(
+        status=Import.Status.UNDONE, rows_done=done, undone_at=timezone.now(), undo_conflicts=conflicts[:1000]
+    )
+
+
+def _undo_change(company: Company, source: Import, change: ImportChange, touched: set[int]) -> dict | None:
+    customer = Customer.objects.select_for_update().filter(company=company, pk=change.customer_id).first()
+    if customer is None:
+        return None  # deleted since, by staff or by undoing its creation
+    actor = source.requested_by
+    if change.created:
+        if customer.orders_count or customer.pk in touched:
+            return {"customer": customer.pk, "name": customer.full_name, "fields": [], "kept": True}
+        delete_customer(company, customer=customer, actor=actor)
+        return None
+    restore, kept = {}, []
+    for name, applied in change.applied.items():
+        if _as_text(getattr(customer, name)) == applied:
+            restore[name] = Customer._meta.get_field(name).to_python(change.previous[name] or None)
+            if restore[name] is None and not Customer._meta.get_field(name).null:
+                restore[name] = ""
+        else:
+            kept.append(name)
+    if restore:
+        change_fields(company, customer, actor, **restore)
+    CustomerPhone.objects.filter(customer=customer, number__in=change.added_phones).delete()
+    CustomerEmail.objects.filter(customer=customer, email__in=change.added_emails).delete()
+    for label in Label.objects.filter(company=company, pk__in=change.added_labels):
+        remove_label(company, label=label, customers=Customer.objects.filter(pk=customer.pk), actor=actor)
+    if kept:
+        names = [str(Customer._meta.get_field(name).verbose_name) for name in kept]
+        return {"customer": customer.pk, "name": customer.full_name, "fields": names, "kept": False}
+    return None
+
+
+STEPS.update(
+    {
+        Import.Status.VALIDATING: _validate_import,
+        Import.Status.APPLYING: _apply_import,
+        Import.Status.UNDOING: _undo_import,
+    }
+)
+
+
+# The report ------------------------------------------------------------------------------------------
+
+
+def write_report(source: Import, path: Path) -> None:
+    """The rejected rows as a workbook: row number, reason, then the row's cells as in the file."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Rejected rows")[:31])
+    sheet.freeze_panes = "A2"
+    sheet.column_dimensions["A"].width = 8
+    sheet.column_dimensions["B"].width = 60
+    cells = CellWriter(sheet, timezone.get_current_timezone(), "")
+    header = [Column("row", _("Row"), "int", 8, None), Column("reason", _("Reason"), "text", 60, None)]
+    header += [Column(f"c{index}", name, "text", 15, None) for index, name in enumerate(source.headers)]
+    sheet.append(cells.header(header))
+    wanted = {issue.row: issue.reason for issue in source.issues.order_by("row").iterator(chunk_size=2000)}
+    with _stored_rows(source) as rows:
+        for number, row in rows:
+            if number in wanted:
+                values = [cells.text(cell_text(value)) for value in (row or ())]
+                sheet.append([number, cells.text(wanted[number]), *values])
+    workbook.save(path)
+
+
+def fail_stalled_imports() -> int:
+    """Imports whose worker stopped reporting progress: failed, with the reason. Returns how many."""
+    stalled = Import.objects.filter(
+        status__in=(Import.Status.VALIDATING, Import.Status.APPLYING, Import.Status.UNDOING),
+        heartbeat_at__lt=timezone.now() - STALLED_AFTER,
+    )
+    count = 0
+    for source in stalled.only("pk", "language", "status"):
+        with translation.override(source.language):
+            error = _("The worker handling this import stopped before it was done. Upload the file again.")
+        count += Import.objects.filter(pk=source.pk, status=source.status).update(
+            status=Import.Status.FAILED, error=error, finished_at=timezone.now()
+        )
+    return count
