@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from companies.models import Company
@@ -109,7 +110,7 @@ class Import(models.Model):
         VALIDATING = "validating", _("Checking the rows")
         VALIDATED = "validated", _("Checked, waiting for confirmation")
         APPLYING = "applying", _("Importing")
-        DONE = "done", _("Imported")
+        DONE = "done", pgettext_lazy("import status", "Imported")
         FAILED = "failed", _("Failed")
         UNDOING = "undoing", _("Undoing")
         UNDONE = "undone", _("Undone")
