@@ -292,6 +292,8 @@ def _validate_import(company: Company, source: Import) -> None:
             counts["empty_rows"] += empty
             counts["rows_done"] += len(rows)
             _progress(source, Import.Status.VALIDATING, **counts)
+    except Stopped:
+        return
     except ValidationError as error:
         _fail(source, Import.Status.VALIDATING, " ".join(error.messages))
         return
