@@ -271,13 +271,23 @@ def _find_or_create(company, *, name, phones, emails, source) -> tuple[Customer,
 
     if not matches:
         _refuse_erased(company, phones, emails)
+        phones, emails = phones[:MAX_PHONES], emails[:MAX_EMAILS]
+        full_name = (name or (phones[0] if phones else emails[0]))[:255]
         customer = Customer(
             company=company,
-            full_name=(name or (phones[0] if phones else emails[0]))[:255],
+            full_name=full_name,
             acquisition_channel=source,
+            search_document=build_search_document(full_name, phones, emails),
         )
         customer.save()
-        _replace_contacts(customer, phones[:MAX_PHONES], emails[:MAX_EMAILS])
+        # A new customer has no contacts yet: one INSERT each (the unique constraints still guard
+        # against a concurrent request taking the same number; the caller retries then).
+        CustomerPhone.objects.bulk_create(
+            [CustomerPhone(company=company, customer=customer, number=n, position=i) for i, n in enumerate(phones)]
+        )
+        CustomerEmail.objects.bulk_create(
+            [CustomerEmail(company=company, customer=customer, email=e, position=i) for i, e in enumerate(emails)]
+        )
         return customer, True
 
     customer = Customer.objects.select_for_update().get(company=company, pk=matches[0])

@@ -225,17 +225,21 @@ def test_undo_removes_what_it_created_and_restores_what_it_changed_unless_change
         admin_client, django_capture_on_commit_callbacks, run_import(admin_client, django_capture_on_commit_callbacks)
     )
     Customer.objects.filter(pk=old.pk).update(full_name="Renamed By Staff")  # changed since the import
+    boris = Customer.objects.get(full_name="Борис Орлов")
+    boris.city = "Клин"
+    boris.save()  # a created customer edited since: kept
 
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(reverse("exports:import_undo", args=[source.pk]))
     source.refresh_from_db()
     assert source.status == Import.Status.UNDONE
-    assert list(Customer.objects.filter(company=world.company_a)) == [old]
+    assert set(Customer.objects.filter(company=world.company_a)) == {old, boris}
     old.refresh_from_db()
     assert (old.full_name, old.city) == ("Renamed By Staff", "Самара")  # the name kept, the city restored
     assert not old.labels.exists()
     assert source.undo_conflicts == [
-        {"customer": old.pk, "name": "Renamed By Staff", "fields": ["full name"], "kept": False}
+        {"customer": old.pk, "name": "Renamed By Staff", "fields": ["full name"], "kept": False},
+        {"customer": boris.pk, "name": "Борис Орлов", "fields": [], "kept": True},
     ]
     page = admin_client.get(source.get_absolute_url()).content.decode()
     assert "Left as they are: changed since the import" in page and "full name" in page
