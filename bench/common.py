@@ -186,7 +186,7 @@ def print_plan(role: str, sql: str, *, full: bool) -> list[dict]:
     print(f"  [{role}] execution {plan['Execution Time']:.1f} ms")
     for line in lines if full else [line for line in lines if KEY_LINE.search(line)]:
         if full or not line.startswith("Planning"):
-            print("    " + line)
+            print("    " + (line if full or len(line) < 200 else line[:200] + "…"))  # long IN lists
     return list(nodes(plan["Plan"]))
 
 

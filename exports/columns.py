@@ -16,6 +16,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 
+from customers.models import Customer
+
 CELL_LIMIT = 32_767  # characters in one cell, Excel's limit
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TRUNCATED = "…"
@@ -29,7 +31,7 @@ HEADER_FONT = Font(bold=True)
 class Column:
     key: str
     header: str
-    kind: str  # text, int, money, percent, date, datetime, bool
+    kind: str  # text, choice, int, money, percent, date, datetime, bool
     width: int
     value: Callable
 
@@ -38,16 +40,13 @@ def _field(name: str) -> Callable:
     return lambda customer: getattr(customer, name)
 
 
-def _display(name: str) -> Callable:
-    return lambda customer: getattr(customer, f"get_{name}_display")() if getattr(customer, name) else ""
-
-
 def _text(name: str, header, width: int = 18) -> Column:
     return Column(name, header, "text", width, _field(name))
 
 
 def _choice(name: str, header, width: int = 14) -> Column:
-    return Column(name, header, "text", width, _display(name))
+    """A field with choices, written as its label in the export's language."""
+    return Column(name, header, "choice", width, _field(name))
 
 
 COLUMNS = [
@@ -109,12 +108,16 @@ def clean_text(value: str) -> str:
 
 
 class CellWriter:
-    """Builds the write-only cells of one worksheet, with one style object per kind."""
+    """Builds the cells of one write-only worksheet. A plain value is handed to openpyxl as it is
+    (it reuses one cell for those); only a number format or text that looks like a formula needs a
+    cell of its own. Choice labels and yes/no are translated once per worksheet, not per cell."""
 
     def __init__(self, worksheet, time_zone: ZoneInfo, currency: str):
         self.worksheet = worksheet
         self.time_zone = time_zone
         self.currency = currency
+        self.yes_no = {True: str(_("yes")), False: str(_("no"))}
+        self.labels: dict[str, dict] = {}
 
     def header(self, columns: list[Column]) -> list[Cell]:
         cells = []
@@ -127,14 +130,18 @@ class CellWriter:
             cells.append(cell)
         return cells
 
-    def cell(self, column: Column, value) -> Cell | None:
+    def cell(self, column: Column, value) -> Cell | str | int | None:
         if value is None or value == "":
             return None
         kind = column.kind
         if kind == "text":
             return self.text(str(value))
+        if kind == "choice":
+            return self.text(self.label(column.key, value))
         if kind == "bool":
-            return self.text(str(_("yes") if value else _("no")))
+            return self.yes_no[bool(value)]
+        if kind == "int":
+            return value
         cell = WriteOnlyCell(self.worksheet)
         if kind == "datetime":
             cell.value = value.astimezone(self.time_zone).replace(tzinfo=None, microsecond=0)
@@ -149,11 +156,19 @@ class CellWriter:
             cell.value = value
         return cell
 
-    def text(self, value: str) -> Cell:
-        """A text cell that is never a formula, however it begins."""
+    def label(self, field: str, value) -> str:
+        """The label of a customer field's choice (the stored value when it is not a choice)."""
+        if field not in self.labels:
+            choices = Customer._meta.get_field(field).flatchoices
+            self.labels[field] = {key: str(label) for key, label in choices}
+        return self.labels[field].get(value, str(value))
+
+    def text(self, value: str) -> Cell | str:
+        """Text that is never a formula, however it begins."""
         value = clean_text(value)
+        if not value.startswith(FORMULA_STARTS):
+            return value
         cell = WriteOnlyCell(self.worksheet, value=value)
-        if value.startswith(FORMULA_STARTS):
-            cell.data_type = "s"  # openpyxl made "=…" a formula
-            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        cell.data_type = "s"  # openpyxl made "=…" a formula
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
         return cell
