@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from customers.models import Customer, CustomerPhone, Label
 from customers.services import erase_customer
+from exports import import_services
 from exports.models import Import, ImportMapping
 from tests.factories import LabelFactory, make_customer
 
@@ -243,6 +245,35 @@ def test_undo_removes_what_it_created_and_restores_what_it_changed_unless_change
     ]
     page = admin_client.get(source.get_absolute_url()).content.decode()
     assert "Left as they are: changed since the import" in page and "full name" in page
+
+
+def company_statistics() -> list[tuple]:
+    """What PostgreSQL's planner knows of the company column of the tables an import grows."""
+    tables = [model._meta.db_table for model in import_services.GROWN_TABLES]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, n_distinct, most_common_vals::text, most_common_freqs::text, histogram_bounds::text"
+            " FROM pg_stats WHERE attname = 'company_id' AND tablename = ANY(%s) ORDER BY tablename",
+            [tables],
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
+def test_a_growing_import_refreshes_the_planner_statistics_of_the_company(
+    world, admin_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Every second row here; after 1,000 customers and each doubling in a real import.
+    monkeypatch.setattr(import_services, "CHUNK", 2)
+    monkeypatch.setattr(import_services, "ANALYZE_AFTER", 1)
+    before = company_statistics()
+    source = confirm(
+        admin_client, django_capture_on_commit_callbacks, run_import(admin_client, django_capture_on_commit_callbacks)
+    )
+    assert source.status == Import.Status.DONE
+    after = company_statistics()
+    assert [row[0] for row in after] == sorted(model._meta.db_table for model in import_services.GROWN_TABLES)
+    assert after != before
 
 
 def test_an_erased_persons_contacts_are_refused_with_the_reason(
