@@ -3,6 +3,7 @@
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.apps import apps
 from django.core import serializers
@@ -257,12 +258,7 @@ def find_or_create_customer(
 
 def _find_or_create(company, *, name, phones, emails, source) -> tuple[Customer, bool]:
     matches: list[int] = []
-    phone_owner = dict(
-        CustomerPhone.objects.filter(company=company, number__in=phones).values_list("number", "customer_id")
-    )
-    email_owner = dict(
-        CustomerEmail.objects.filter(company=company, email__in=emails).values_list("email", "customer_id")
-    )
+    phone_owner, email_owner = contact_owners(company, phones, emails)
     for customer_id in [phone_owner[p] for p in phones if p in phone_owner] + [
         email_owner[e] for e in emails if e in email_owner
     ]:
@@ -271,24 +267,7 @@ def _find_or_create(company, *, name, phones, emails, source) -> tuple[Customer,
 
     if not matches:
         _refuse_erased(company, phones, emails)
-        phones, emails = phones[:MAX_PHONES], emails[:MAX_EMAILS]
-        full_name = (name or (phones[0] if phones else emails[0]))[:255]
-        customer = Customer(
-            company=company,
-            full_name=full_name,
-            acquisition_channel=source,
-            search_document=build_search_document(full_name, phones, emails),
-        )
-        customer.save()
-        # A new customer has no contacts yet: one INSERT each (the unique constraints still guard
-        # against a concurrent request taking the same number; the caller retries then).
-        CustomerPhone.objects.bulk_create(
-            [CustomerPhone(company=company, customer=customer, number=n, position=i) for i, n in enumerate(phones)]
-        )
-        CustomerEmail.objects.bulk_create(
-            [CustomerEmail(company=company, customer=customer, email=e, position=i) for i, e in enumerate(emails)]
-        )
-        return customer, True
+        return insert_new_customers(company, [NewCustomer(name, phones, emails)], source=source)[0], True
 
     customer = Customer.objects.select_for_update().get(company=company, pk=matches[0])
     for other_id in matches[1:]:
@@ -308,6 +287,57 @@ def _find_or_create(company, *, name, phones, emails, source) -> tuple[Customer,
         customer.full_name = name[:255]
         customer.save(update_fields=["full_name", "updated_at"])
     return customer, False
+
+
+def contact_owners(
+    company: Company, phones: Iterable[str], emails: Iterable[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Which customer has each of these (normalized) phones and emails: two dicts, to customer id."""
+    return (
+        dict(CustomerPhone.objects.filter(company=company, number__in=phones).values_list("number", "customer_id")),
+        dict(CustomerEmail.objects.filter(company=company, email__in=emails).values_list("email", "customer_id")),
+    )
+
+
+class NewCustomer(NamedTuple):
+    """A customer to insert: normalized contacts that nobody in the company has, other fields."""
+
+    name: str
+    phones: Sequence[str]
+    emails: Sequence[str]
+    fields: dict = {}
+
+
+def insert_new_customers(company: Company, people: Sequence[NewCustomer], *, source: str) -> list[Customer]:
+    """Inserts customers and their contacts: three INSERTs however many. For callers that have
+    checked the contacts are free (find_or_create_customer, an import); a contact taken meanwhile
+    still fails on the unique constraints with IntegrityError, for the caller to look again."""
+    customers = []
+    for person in people:
+        phones, emails = person.phones[:MAX_PHONES], person.emails[:MAX_EMAILS]
+        full_name = (person.name or (phones[0] if phones else emails[0]))[:255]
+        customers.append(
+            Customer(
+                company=company,
+                full_name=full_name,
+                acquisition_channel=source,
+                search_document=build_search_document(full_name, phones, emails),
+                **person.fields,
+            )
+        )
+    Customer.objects.bulk_create(customers)
+    pairs = list(zip(people, customers, strict=True))
+    CustomerPhone.objects.bulk_create(
+        CustomerPhone(company=company, customer=customer, number=number, position=index)
+        for person, customer in pairs
+        for index, number in enumerate(person.phones[:MAX_PHONES])
+    )
+    CustomerEmail.objects.bulk_create(
+        CustomerEmail(company=company, customer=customer, email=email, position=index)
+        for person, customer in pairs
+        for index, email in enumerate(person.emails[:MAX_EMAILS])
+    )
+    return customers
 
 
 def flag_possible_duplicate(company: Company, *, first_id: int, second_id: int, reason: str) -> None:

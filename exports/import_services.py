@@ -24,14 +24,16 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from companies.models import Company
-from customers.models import MAX_EMAILS, MAX_PHONES, Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label
+from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label
 from customers.services import (
+    NewCustomer,
     add_label,
-    build_search_document,
     change_fields,
+    contact_owners,
     create_label,
     erased_contacts,
     find_or_create_customer,
+    insert_new_customers,
     remove_label,
 )
 from exports.columns import CellWriter, Column
@@ -222,11 +224,8 @@ def _parsed_chunks(company: Company, source: Import) -> Iterator[tuple[list[Pars
 
 
 def _owners(company: Company, rows: list[ParsedRow]) -> tuple[dict[str, int], dict[str, int]]:
-    phones = {phone for row in rows for phone in row.phones}
-    emails = {email for row in rows for email in row.emails}
-    return (
-        dict(CustomerPhone.objects.filter(company=company, number__in=phones).values_list("number", "customer_id")),
-        dict(CustomerEmail.objects.filter(company=company, email__in=emails).values_list("email", "customer_id")),
+    return contact_owners(
+        company, {phone for row in rows for phone in row.phones}, {email for row in rows for email in row.emails}
     )
 
 
@@ -336,12 +335,16 @@ def _unexpected(error: Exception) -> str:
 # Applying ------------------------------------------------------------------------------------------
 
 
+def _labels_by_name(company: Company) -> dict[str, Label]:
+    return {label.name.casefold(): label for label in Label.objects.filter(company=company)}
+
+
 def _apply_import(company: Company, source: Import) -> None:
     """Creates or updates the customer of every valid row. A chunk of rows is one transaction
     (committed with its progress, so a dead worker leaves whole chunks). Rows whose contacts are
     new are created together; every other row goes through find_or_create_customer in a
     savepoint of its own: a row that fails is rolled back alone and reported."""
-    labels = {label.name.casefold(): label for label in Label.objects.filter(company=company)}
+    labels = _labels_by_name(company)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": source.rejected, "rows_done": 0}
     seen: set[str] = set()  # contacts of the rows before: a later row with one of them is the same person
     analyze_at = ANALYZE_AFTER
@@ -359,14 +362,14 @@ def _apply_import(company: Company, source: Import) -> None:
                     counts["created"] += len(fresh)
                     valid = [row for row in valid if row not in fresh]
                 else:
-                    labels = {label.name.casefold(): label for label in Label.objects.filter(company=company)}
+                    labels = _labels_by_name(company)
                 for row in valid:
                     try:
                         with transaction.atomic():
                             outcome = _apply_row(company, source, row, labels)
                     except ValidationError as error:
                         # The row's savepoint is gone, with any label it created.
-                        labels = {label.name.casefold(): label for label in Label.objects.filter(company=company)}
+                        labels = _labels_by_name(company)
                         row.errors.append(" ".join(error.messages))
                         issues.append(_issue(company, source, row))
                         counts["rejected"] += 1
@@ -420,34 +423,21 @@ def _create_fresh(company: Company, rows: list[ParsedRow], labels: dict[str, Lab
     False (nothing written) if a contact was taken meanwhile: the rows then go one by one."""
     try:
         with transaction.atomic():
-            customers = []
-            for row in rows:
-                phones, emails = row.phones[:MAX_PHONES], row.emails[:MAX_EMAILS]
-                name = (row.name or (phones[0] if phones else emails[0]))[:255]
-                values = {key: value for key, value in row.values.items() if key in MODEL_FIELDS}
-                customers.append(
-                    Customer(
-                        company=company,
-                        full_name=name,
-                        acquisition_channel=Customer.Channel.IMPORT,
-                        search_document=build_search_document(name, phones, emails),
-                        **values,
+            customers = insert_new_customers(
+                company,
+                [
+                    NewCustomer(
+                        row.name,
+                        row.phones,
+                        row.emails,
+                        {key: value for key, value in row.values.items() if key in MODEL_FIELDS},
                     )
-                )
-            Customer.objects.bulk_create(customers)
-            pairs = list(zip(rows, customers, strict=True))
-            CustomerPhone.objects.bulk_create(
-                CustomerPhone(company=company, customer=customer, number=number, position=index)
-                for row, customer in pairs
-                for index, number in enumerate(row.phones[:MAX_PHONES])
-            )
-            CustomerEmail.objects.bulk_create(
-                CustomerEmail(company=company, customer=customer, email=email, position=index)
-                for row, customer in pairs
-                for index, email in enumerate(row.emails[:MAX_EMAILS])
+                    for row in rows
+                ],
+                source=Customer.Channel.IMPORT,
             )
             links = []
-            for row, customer in pairs:
+            for row, customer in zip(rows, customers, strict=True):
                 for name in row.labels:
                     if name.casefold() not in labels:
                         labels[name.casefold()] = create_label(
@@ -575,12 +565,13 @@ def _undo_import(company: Company, source: Import) -> None:
         # Then the customers it created, CHUNK at a time, unless they have orders or were edited.
         created = list(changes.filter(created=True).order_by("pk").values_list("customer_id", flat=True))
         for start in range(0, len(created), CHUNK):
+            batch = created[start : start + CHUNK]
             with transaction.atomic():
-                customers = Customer.objects.filter(company=company, pk__in=created[start : start + CHUNK])
+                customers = Customer.objects.filter(company=company, pk__in=batch)
                 for customer in customers.filter(Q(orders_count__gt=0) | Q(pk__in=touched)).only("pk", "full_name"):
                     conflicts.append({"customer": customer.pk, "name": customer.full_name, "fields": [], "kept": True})
                 customers.exclude(orders_count__gt=0).exclude(pk__in=touched).delete()
-            done += len(created[start : start + CHUNK])
+            done += len(batch)
             _progress(source, Import.Status.UNDOING, rows_done=done)
     except Stopped:
         return
