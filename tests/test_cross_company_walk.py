@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from companies.models import ExchangeRate
@@ -150,6 +151,26 @@ def company_a_objects(world):
     }
 
 
+FIRST_ID_OF_B = 10_000_000
+
+
+def start_new_ids_at(first_id):
+    """Moves every table's id counter to `first_id`, so rows B creates during the walk (its own
+    product from POST /orders/products/new/, say) never take an id of A's objects. On SQLite ids
+    restart after each test's rollback and are small, so without this B's new product got id 2 and
+    GET /orders/products/2/ rightly showed B its own product, which read like a leak of A's."""
+    with connection.cursor() as cursor:
+        for sequence in connection.introspection.sequence_list():
+            table = sequence["table"]
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, %s), %s)", [table, sequence["column"], first_id]
+                )
+            else:
+                cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+                cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, first_id])
+
+
 def candidate_values(param, ids):
     if param in {"app_label"}:
         return [config.label for config in apps.get_app_configs()]
@@ -191,6 +212,8 @@ def test_the_walk_sees_the_customer_pages():
 
 
 def test_company_b_sees_and_changes_nothing_of_company_a(world, company_a_objects, b_client):
+    assert max(company_a_objects.values()) < FIRST_ID_OF_B
+    start_new_ids_at(FIRST_ID_OF_B)
     before = snapshot(world.company_a)
     post_data = {
         "label": company_a_objects["label"],
