@@ -19,7 +19,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 # The embedded default: SQLite under var/, Celery tasks inline, email to var/mail/, demo data.
+# Links in emails, quick order links and the printed sign-in point at the address served.
 run: export DEBUG ?= 1
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
 	mkdir -p var/mail
 	$(BIN)/python manage.py migrate --noinput

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -290,7 +291,7 @@ class Command(BaseCommand):
     def _print_sign_in(self):
         self.stdout.write(
             self.style.SUCCESS(
-                "\nSign in at http://127.0.0.1:8000/ with\n"
+                f"\nSign in at {settings.SITE_URL}/ with\n"
                 f"  owner:   {OWNER_EMAIL} / {DEMO_PASSWORD}\n"
                 f"  manager: {MANAGER_EMAIL} / {DEMO_PASSWORD}\n"
                 f"Portal admin (Django admin at /admin/): {PORTAL_ADMIN_EMAIL} / {DEMO_PASSWORD}\n"
