@@ -28,9 +28,11 @@ run: $(STAMP)
 	$(BIN)/python manage.py seed_demo --customers 300 --if-empty
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# In parallel, one pytest-xdist worker per core (TEST_WORKERS=0 runs in one process).
+TEST_WORKERS ?= auto
 test: export SECRET_KEY ?= test-only-not-a-secret
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Refresh the translation catalogues after changing UI strings, then translate the new entries.
 messages: $(STAMP)

@@ -17,6 +17,8 @@ def _test_setup_runs_unscoped(settings):
     # Fixtures and assertions read across companies; requests still run in their company's scope
     # (the middleware opens it inside this), and services filter by the company they are given.
     settings.LANGUAGE_CODE = "en"
+    # The production hasher costs ~0.3 s a password on purpose; every world makes four users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
