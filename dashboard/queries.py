@@ -1,0 +1,188 @@
+"""The start page's figures: one query per block, each through the company's scoped managers.
+
+Weeks run Monday to Sunday and days midnight to midnight in the current (the company's) time
+zone, which the middleware activates; boundaries are compared as instants, so the (company,
+created_at) indexes serve every range.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import ExtractDay, ExtractMonth, TruncWeek
+from django.utils import timezone
+
+from companies.models import Company
+from customers.filters import criteria_condition
+from customers.models import Customer, Note
+from orders.filters import start_of_day
+from orders.models import Order
+
+REVENUE_WEEKS = 12
+BIRTHDAY_DAYS = 14
+BIRTHDAYS_SHOWN = 8
+NOTES_SHOWN = 5
+# Orders that still need someone to act on them, in the order they move.
+WAITING_STATUSES = (
+    Order.Status.NEW,
+    Order.Status.CONFIRMED,
+    Order.Status.IN_PRODUCTION,
+    Order.Status.SHIPPED,
+)
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass
+class NewCustomers:
+    week_start: date
+    today: date
+    this_week: int
+    # Last week up to the same weekday and time: the fair comparison on a Tuesday morning.
+    last_week_so_far: int
+    last_week: int
+
+    @property
+    def last_week_start(self) -> date:
+        return self.week_start - timedelta(days=7)
+
+    @property
+    def change(self) -> int:
+        return self.this_week - self.last_week_so_far
+
+
+def new_customers(company: Company, *, now: datetime) -> NewCustomers:
+    today = timezone.localdate(now)
+    monday = week_start(today)
+    this_week_from = start_of_day(monday)
+    last_week_from = start_of_day(monday - timedelta(days=7))
+    figures = Customer.objects.filter(company=company, created_at__gte=last_week_from, created_at__lt=now).aggregate(
+        this_week=Count("pk", filter=Q(created_at__gte=this_week_from)),
+        last_week_so_far=Count("pk", filter=Q(created_at__lt=now - timedelta(days=7))),
+        last_week=Count("pk", filter=Q(created_at__lt=this_week_from)),
+    )
+    return NewCustomers(week_start=monday, today=today, **figures)
+
+
+@dataclass
+class WeekRevenue:
+    start: date
+    total: Decimal
+    orders: int
+    height: float = 0.0  # percent of the best week, for the chart
+    url: str = ""  # the orders list of that week (set by the view)
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=6)
+
+
+def revenue_by_week(company: Company, *, now: datetime, weeks: int = REVENUE_WEEKS) -> list[WeekRevenue]:
+    """Order totals in the company currency (stored on each order when placed) by week, oldest
+    first, the current week last; cancelled orders do not count, as in the customers' figures."""
+    first = week_start(timezone.localdate(now)) - timedelta(days=7 * (weeks - 1))
+    rows = (
+        Order.objects.filter(company=company, created_at__gte=start_of_day(first))
+        .exclude(status=Order.Status.CANCELLED)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(total=Sum("total_base"), orders=Count("pk"))
+        .order_by()
+    )
+    found = {_as_date(row["week"]): row for row in rows}
+    result = []
+    for n in range(weeks):
+        start = first + timedelta(days=7 * n)
+        row = found.get(start, {})
+        result.append(WeekRevenue(start=start, total=row.get("total") or Decimal("0"), orders=row.get("orders", 0)))
+    best = max((week.total for week in result), default=Decimal("0"))
+    for week in result:
+        week.height = float(week.total / best * 100) if best else 0.0
+    return result
+
+
+def _as_date(value) -> date:
+    # TruncWeek gives an aware datetime at the week's local midnight (a date on some backends).
+    return timezone.localtime(value).date() if isinstance(value, datetime) else value
+
+
+@dataclass
+class StatusCount:
+    status: str
+    label: str
+    count: int
+    url: str = ""  # the orders list in that status (set by the view)
+
+
+def waiting_orders(company: Company) -> list[StatusCount]:
+    counts = dict(
+        Order.objects.filter(company=company, status__in=WAITING_STATUSES)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("status", "n")
+    )
+    return [StatusCount(status.value, status.label, counts.get(status.value, 0)) for status in WAITING_STATUSES]
+
+
+@dataclass
+class Birthday:
+    customer: Customer
+    on: date
+
+    @property
+    def age(self) -> int:
+        return self.on.year - self.customer.birthday.year
+
+
+@dataclass
+class Birthdays:
+    days: int
+    count: int
+    people: list[Birthday]
+
+
+def birthdays_condition(*, now: datetime, days: int = BIRTHDAY_DAYS) -> Q:
+    """The customer list's "birthday soon" criterion, so that the page and its link agree."""
+    return criteria_condition({"birthday_days": days}, now=now)
+
+
+def upcoming_birthdays(company: Company, *, now: datetime, days: int = BIRTHDAY_DAYS) -> Birthdays:
+    today = timezone.localdate(now)
+    matching = Customer.objects.filter(birthdays_condition(now=now, days=days), company=company)
+    people = list(_soonest_first(matching, today).only("id", "full_name", "birthday")[:BIRTHDAYS_SHOWN])
+    count = len(people) if len(people) < BIRTHDAYS_SHOWN else matching.count()
+    return Birthdays(days=days, count=count, people=[Birthday(c, _next_birthday(c.birthday, today)) for c in people])
+
+
+def _soonest_first(customers: QuerySet[Customer], today: date) -> QuerySet[Customer]:
+    # Birthdays in the months before this one fall after the new year.
+    next_year = Case(
+        When(birthday__month__lt=today.month, then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
+    return customers.annotate(
+        next_year=next_year, birthday_month=ExtractMonth("birthday"), birthday_day=ExtractDay("birthday")
+    ).order_by("next_year", "birthday_month", "birthday_day", "pk")
+
+
+def _next_birthday(birthday: date, today: date) -> date:
+    for year in (today.year, today.year + 1):
+        try:
+            day = birthday.replace(year=year)
+        except ValueError:  # 29 February in a common year
+            continue
+        if day >= today:
+            return day
+    return birthday.replace(year=today.year + 4 - today.year % 4)
+
+
+def urgent_notes(company: Company, *, limit: int = NOTES_SHOWN) -> list[Note]:
+    return list(
+        Note.objects.filter(company=company, priority=Note.Priority.HIGH)
+        .select_related("customer", "author")
+        .only("id", "text", "created_at", "customer__id", "customer__full_name", "author__email")
+        .order_by("-created_at", "-pk")[:limit]
+    )
