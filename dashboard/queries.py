@@ -183,6 +183,6 @@ def urgent_notes(company: Company, *, limit: int = NOTES_SHOWN) -> list[Note]:
     return list(
         Note.objects.filter(company=company, priority=Note.Priority.HIGH)
         .select_related("customer", "author")
-        .only("id", "text", "created_at", "customer__id", "customer__full_name", "author__email")
+        .defer("customer__search_document", "customer__internal_note")
         .order_by("-created_at", "-pk")[:limit]
     )

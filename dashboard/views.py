@@ -38,6 +38,7 @@ def home(request):
     birthdays = queries.upcoming_birthdays(company, now=now)
     context = {
         "new": new,
+        "today": new.today,
         "new_this_week_url": customers_added_url(new.week_start, new.today),
         "new_last_week_url": customers_added_url(new.last_week_start, new.week_start - timedelta(days=1)),
         "weeks": weeks,
