@@ -1,8 +1,8 @@
 """The start page's figures: one query per block, each through the company's scoped managers.
 
 Weeks run Monday to Sunday and days midnight to midnight in the current (the company's) time
-zone, which the middleware activates; boundaries are compared as instants, so the (company,
-created_at) indexes serve every range.
+zone, which the middleware activates. Customers are counted on the (company, created_at) index;
+order figures come from the orders per day and status that orders.services keeps (OrderDay).
 """
 
 from dataclasses import dataclass
@@ -10,14 +10,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import ExtractDay, ExtractMonth, TruncWeek
+from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils import timezone
 
 from companies.models import Company
 from customers.filters import criteria_condition
 from customers.models import Customer, Note
 from orders.filters import start_of_day
-from orders.models import Order
+from orders.models import Order, OrderDay
 
 REVENUE_WEEKS = 12
 BIRTHDAY_DAYS = 14
@@ -82,31 +82,27 @@ class WeekRevenue:
 
 def revenue_by_week(company: Company, *, now: datetime, weeks: int = REVENUE_WEEKS) -> list[WeekRevenue]:
     """Order totals in the company currency (stored on each order when placed) by week, oldest
-    first, the current week last; cancelled orders do not count, as in the customers' figures."""
+    first, the current week last; cancelled orders do not count, as in the customers' figures.
+
+    Read from the orders per day and status that orders.services keeps (OrderDay): at a million
+    customers 12 weeks are over 600,000 orders, seconds to add up, and 84 days are a few rows."""
     first = week_start(timezone.localdate(now)) - timedelta(days=7 * (weeks - 1))
-    rows = (
-        Order.objects.filter(company=company, created_at__gte=start_of_day(first))
+    days = (
+        OrderDay.objects.filter(company=company, day__gte=first)
         .exclude(status=Order.Status.CANCELLED)
-        .annotate(week=TruncWeek("created_at"))
-        .values("week")
-        .annotate(total=Sum("total_base"), orders=Count("pk"))
+        .values("day")
+        .annotate(total=Sum("total_base"), orders=Sum("orders"))
         .order_by()
     )
-    found = {_as_date(row["week"]): row for row in rows}
-    result = []
-    for n in range(weeks):
-        start = first + timedelta(days=7 * n)
-        row = found.get(start, {})
-        result.append(WeekRevenue(start=start, total=row.get("total") or Decimal("0"), orders=row.get("orders", 0)))
-    best = max((week.total for week in result), default=Decimal("0"))
+    result = [WeekRevenue(start=first + timedelta(days=7 * n), total=Decimal("0"), orders=0) for n in range(weeks)]
+    for row in days:
+        week = result[(row["day"] - first).days // 7]
+        week.total += row["total"]
+        week.orders += row["orders"]
+    best = max(week.total for week in result)
     for week in result:
-        week.height = float(week.total / best * 100) if best else 0.0
+        week.height = float(week.total / best * 100) if best > 0 else 0.0
     return result
-
-
-def _as_date(value) -> date:
-    # TruncWeek gives an aware datetime at the week's local midnight (a date on some backends).
-    return timezone.localtime(value).date() if isinstance(value, datetime) else value
 
 
 @dataclass
@@ -119,9 +115,9 @@ class StatusCount:
 
 def waiting_orders(company: Company) -> list[StatusCount]:
     counts = dict(
-        Order.objects.filter(company=company, status__in=WAITING_STATUSES)
+        OrderDay.objects.filter(company=company, status__in=WAITING_STATUSES)
         .values("status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("orders"))
         .order_by()
         .values_list("status", "n")
     )
