@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import ExtractDay, ExtractMonth
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from companies.models import Company
-from customers.filters import criteria_condition
-from customers.models import Customer, Note
+from customers.filters import birthday_ranges, criteria_condition
+from customers.models import BIRTHDAY_KEY, Customer, Note
 from orders.filters import start_of_day
 from orders.models import Order, OrderDay
 
@@ -147,32 +146,36 @@ def birthdays_condition(*, now: datetime, days: int = BIRTHDAY_DAYS) -> Q:
 
 
 def upcoming_birthdays(company: Company, *, now: datetime, days: int = BIRTHDAY_DAYS) -> Birthdays:
+    """The soonest birthdays in date order, one query per range of the birthday key (two only
+    across the new year), each reading a few rows of customer_birthday_idx; then the count."""
     today = timezone.localdate(now)
-    matching = Customer.objects.filter(birthdays_condition(now=now, days=days), company=company)
-    people = list(_soonest_first(matching, today).only("id", "full_name", "birthday")[:BIRTHDAYS_SHOWN])
-    count = len(people) if len(people) < BIRTHDAYS_SHOWN else matching.count()
+    people: list[Customer] = []
+    for low, high in birthday_ranges(days, today):
+        people += (
+            Customer.objects.filter(company=company)
+            .alias(key=BIRTHDAY_KEY)
+            .filter(key__gte=low, key__lte=high)
+            .order_by("key", "pk")
+            .only("id", "full_name", "birthday")[: BIRTHDAYS_SHOWN - len(people)]
+        )
+        if len(people) == BIRTHDAYS_SHOWN:
+            break
+    if len(people) < BIRTHDAYS_SHOWN:
+        count = len(people)
+    else:
+        count = Customer.objects.filter(birthdays_condition(now=now, days=days), company=company).count()
     return Birthdays(days=days, count=count, people=[Birthday(c, _next_birthday(c.birthday, today)) for c in people])
-
-
-def _soonest_first(customers: QuerySet[Customer], today: date) -> QuerySet[Customer]:
-    # Birthdays in the months before this one fall after the new year.
-    next_year = Case(
-        When(birthday__month__lt=today.month, then=Value(1)), default=Value(0), output_field=IntegerField()
-    )
-    return customers.annotate(
-        next_year=next_year, birthday_month=ExtractMonth("birthday"), birthday_day=ExtractDay("birthday")
-    ).order_by("next_year", "birthday_month", "birthday_day", "pk")
 
 
 def _next_birthday(birthday: date, today: date) -> date:
     for year in (today.year, today.year + 1):
         try:
             day = birthday.replace(year=year)
-        except ValueError:  # 29 February in a common year
-            continue
+        except ValueError:  # 29 February, kept on 1 March in a common year
+            day = date(year, 3, 1)
         if day >= today:
             return day
-    return birthday.replace(year=today.year + 4 - today.year % 4)
+    raise AssertionError("a birthday falls within a year")
 
 
 def urgent_notes(company: Company, *, limit: int = NOTES_SHOWN) -> list[Note]:

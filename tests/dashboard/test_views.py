@@ -170,6 +170,20 @@ def test_birthdays_in_the_next_14_days_soonest_first_with_age(world, owner_clien
     assert "Tim Toolate" not in listed and "Paul Passed" not in listed
 
 
+def test_birthdays_across_the_new_year_come_in_date_order(world, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: msk(date(2026, 12, 28)))
+    owner_client = world.client_for(world.owner_a)  # signed in at the new time
+    a = world.company_a
+    added(a, "Jan Third", NOW, birthday=date(2000, 1, 3))
+    added(a, "Dec Thirtieth", NOW, birthday=date(1990, 12, 30))
+    added(a, "Dec Passed", NOW, birthday=date(1990, 12, 27))
+    page = owner_client.get(HOME).content.decode()
+    rows = re.findall(r'data-testid="birthday">(.*?)</li>', page, flags=re.S)
+    assert [re.search(r">([^<]+)</a>", row).group(1) for row in rows] == ["Dec Thirtieth", "Jan Third"]
+    assert "30 December" in rows[0] and "turns 36" in rows[0]
+    assert "3 January" in rows[1] and "turns 27" in rows[1]
+
+
 def test_newest_five_high_priority_notes_with_customer_and_author(world, owner_client, shop):
     page = owner_client.get(HOME).content.decode()
     notes = re.findall(r'data-testid="urgent-note">(.*?)</li>', page, flags=re.S)
@@ -204,8 +218,10 @@ def test_company_b_sees_none_of_company_a_figures(world, b_client, shop):
 
 
 def test_the_page_takes_a_fixed_number_of_queries(world, owner_client, shop, django_assert_max_num_queries):
-    owner_client.get(HOME)  # the session is read once per request; warm nothing else
-    with django_assert_max_num_queries(9):
+    owner_client.get(HOME)
+    # Session, user, memberships; new customers; revenue; waiting orders; birthdays (a second
+    # query across the new year, and a count once the list is full); notes.
+    with django_assert_max_num_queries(10):
         response = owner_client.get(HOME)
     assert response.status_code == 200
     a = world.company_a
@@ -214,7 +230,7 @@ def test_the_page_takes_a_fixed_number_of_queries(world, owner_client, shop, dja
         add_note(a, customer=customer, text=f"More {n}", priority=Note.Priority.HIGH, actor=world.owner_a)
         order(a, customer, "10", NOW - timedelta(days=n * 4))
     rebuild_order_days(a)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert owner_client.get(HOME).status_code == 200
 
 
