@@ -18,13 +18,6 @@ from companies.models import ExchangeRate
 from companies.services import delete_exchange_rate, set_exchange_rate, set_user_language
 
 
-@login_required
-def home(request):
-    if request.company is None:
-        return render(request, "companies/no_company.html", status=403)
-    return redirect("customers:list")
-
-
 @require_POST
 @login_required
 def switch_company(request):
@@ -37,7 +30,7 @@ def switch_company(request):
         raise Http404
     request.session[SESSION_KEY] = membership.company_id
     messages.success(request, _("You are now working in %(company)s.") % {"company": membership.company})
-    return redirect("home")
+    return redirect("dashboard:home")
 
 
 @require_POST
@@ -50,7 +43,7 @@ def set_language(request):
         set_user_language(request.user, language=form.cleaned_data["language"])
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = reverse("home")
+        next_url = reverse("dashboard:home")
     return HttpResponseRedirect(next_url)
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "quicklinks",
     "segments",
     "exports",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -102,7 +103,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"] if DATABASES["default"]["ENGINE"].endsw
 # Authentication
 AUTH_USER_MODEL = "companies.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -20,7 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label
+from customers.models import BIRTHDAY_KEY, Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label
 from customers.queries import MIN_SEARCH_LENGTH, search_customers
 
 UNIT_DAYS = {"days": 1, "weeks": 7, "months": 30}
@@ -385,16 +385,20 @@ def _age(low, high, now: datetime) -> Q:
     return q
 
 
-def _birthday_within(days: int, today: date) -> Q:
-    """Birthdays from today through `days` days ahead, across the new year; one term a month."""
-    q = Q()
+def birthday_ranges(days: int, today: date) -> list[tuple[int, int]]:
+    """Birthdays from today through `days` days ahead as ranges of BIRTHDAY_KEY, in date order:
+    one range, or two when the days run into the new year."""
     end = today + timedelta(days=days)
-    day = today
-    while day <= end:
-        month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        last = min(month_end, end)
-        q |= Q(birthday__month=day.month, birthday__day__gte=day.day, birthday__day__lte=last.day)
-        day = last + timedelta(days=1)
+    first, last = today.month * 100 + today.day, end.month * 100 + end.day
+    if end.year == today.year:
+        return [(first, last)]
+    return [(first, 1231), (101, last)]
+
+
+def _birthday_within(days: int, today: date) -> Q:
+    q = Q()
+    for low, high in birthday_ranges(days, today):
+        q |= Q(GreaterThanOrEqual(BIRTHDAY_KEY, low), LessThanOrEqual(BIRTHDAY_KEY, high))
     return q
 
 

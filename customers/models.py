@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F
+from django.db.models.functions import ExtractDay, ExtractMonth
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -38,6 +39,11 @@ class Label(models.Model):
         """Black or white, whichever reads better on the label's colour."""
         red, green, blue = (int(self.color[i : i + 2], 16) for i in (1, 3, 5))
         return "#000" if (red * 299 + green * 587 + blue * 114) / 1000 > 150 else "#fff"
+
+
+# A birthday's month and day as one number (5 March is 305): "birthday in the next days" is one
+# range of it, or two across the new year, which customer_birthday_idx serves in date order.
+BIRTHDAY_KEY = ExtractMonth("birthday") * 100 + ExtractDay("birthday")
 
 
 # Leads in the order a salesperson calls them: hot, warm, cold, not yet rated, not interested.
@@ -201,6 +207,9 @@ class Customer(models.Model):
                 name="customer_favourite_idx",
                 condition=models.Q(is_favourite=True),
             ),
+            # "Birthday soon" (the list's criterion and the start page): counted from the index
+            # alone (it includes the birthday the key is computed from), listed in date order.
+            models.Index(F("company"), BIRTHDAY_KEY, F("id"), include=["birthday"], name="customer_birthday_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -300,7 +309,17 @@ class Note(models.Model):
         verbose_name = _("note")
         verbose_name_plural = _("notes")
         ordering = ["-priority", "-created_at", "-id"]
-        indexes = [models.Index(fields=["customer", "priority", "created_at"], name="note_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "priority", "created_at"], name="note_customer_idx"),
+            # The start page's newest high-priority notes of the company.
+            models.Index(
+                F("company"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="note_urgent_idx",
+                condition=models.Q(priority=2),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text[:50]

@@ -188,3 +188,27 @@ class OrderLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}:{self.label_id}"
+
+
+class OrderDay(models.Model):
+    """The orders placed on one day (in the company's time zone) that are now in one status: how
+    many, and their totals in the company currency. The start page reads weeks of revenue and the
+    orders waiting for action from these few rows instead of aggregating every order.
+
+    Kept in step by orders.services (place_order, change_order_status) in the order's own
+    transaction; rebuild_order_days recomputes them from the orders (after a bulk load, or when
+    the company's time zone changes)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    status = models.CharField(max_length=16, choices=Order.Status.choices)
+    orders = models.IntegerField(default=0)
+    total_base = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "day", "status"], name="order_day_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.status}: {self.orders}"

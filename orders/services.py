@@ -1,23 +1,26 @@
 """Every write to orders: placing them, moving them through statuses, labelling them.
 
 The customer's figures (orders count and sum, first and last order, last activity) are kept in
-step in the same transaction, recomputed from that customer's orders under a row lock.
+step in the same transaction, recomputed from that customer's orders under a row lock; so are the
+company's orders per day and status (OrderDay), which the start page reads.
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from companies.models import Company, ExchangeRate
 from customers.models import Customer, CustomerEvent, Label
 from customers.services import find_or_create_customer, record_event
-from orders.models import MAX_QUANTITY, Order, OrderItem, OrderLabel, OrderStatusChange, Product
+from orders.models import MAX_QUANTITY, Order, OrderDay, OrderItem, OrderLabel, OrderStatusChange, Product
 
 CENT = Decimal("0.01")
 
@@ -174,6 +177,7 @@ def place_order(
         OrderItem.objects.bulk_create(items)
         OrderStatusChange.objects.create(company=company, order=order, to_status=order.status, actor=actor)
         refresh_customer_stats(customer)
+        count_order_day(company, order=order, status=order.status, sign=1)
     return order
 
 
@@ -232,6 +236,46 @@ def refresh_customer_stats(customer: Customer) -> None:
             automatic=True,
         )
     Customer.objects.filter(pk=customer.pk).update(**{name: getattr(customer, name) for name in fields})
+
+
+def order_day(company: Company, order: Order):
+    return timezone.localtime(order.created_at, ZoneInfo(company.time_zone)).date()
+
+
+def count_order_day(company: Company, *, order: Order, status: str, sign: int) -> None:
+    """Adds the order to (sign 1) or takes it from (sign -1) its day's row for `status`."""
+    day = order_day(company, order)
+    change = {"orders": F("orders") + sign, "total_base": F("total_base") + sign * order.total_base}
+    rows = OrderDay.objects.filter(company=company, day=day, status=status)
+    if rows.update(**change):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: another order of that day may create the row first
+            OrderDay.objects.create(
+                company=company, day=day, status=status, orders=sign, total_base=sign * order.total_base
+            )
+    except IntegrityError:
+        rows.update(**change)
+
+
+def rebuild_order_days(company: Company) -> int:
+    """Recomputes the company's OrderDay rows from its orders (days in its current time zone);
+    returns how many rows there are."""
+    rows = (
+        Order.objects.filter(company=company)
+        .annotate(day=TruncDate("created_at", tzinfo=ZoneInfo(company.time_zone)))
+        .values("day", "status")
+        .annotate(n=Count("pk"), total=Sum("total_base"))
+        .order_by()
+    )
+    days = [
+        OrderDay(company=company, day=row["day"], status=row["status"], orders=row["n"], total_base=row["total"])
+        for row in rows
+    ]
+    with transaction.atomic():
+        OrderDay.objects.filter(company=company).delete()
+        OrderDay.objects.bulk_create(days, batch_size=5_000)
+    return len(days)
 
 
 def rebuild_all_customer_stats(company: Company) -> int:
@@ -298,6 +342,8 @@ def change_order_status(company: Company, *, order: Order, status: str, actor) -
         previous = order.status
         order.status = status
         order.save(update_fields=["status"])
+        count_order_day(company, order=order, status=previous, sign=-1)
+        count_order_day(company, order=order, status=status, sign=1)
         OrderStatusChange.objects.create(
             company=company, order=order, from_status=previous, to_status=status, actor=actor
         )

@@ -208,6 +208,7 @@ def test_the_walk_sees_the_customer_pages():
         "orders:product_edit",
         "segments:rename",
         "customers:group_by",
+        "dashboard:home",
     } <= names
 
 

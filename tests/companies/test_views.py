@@ -45,8 +45,9 @@ def test_a_member_of_two_companies_switches_between_them(world):
     page = client.get(reverse("customers:list")).content.decode()
     assert "Alpha customer" in page and "Gamma Bakery" in page  # listed in the switcher
     response = client.post(reverse("companies:switch"), {"company": second.pk}, follow=True)
-    page = response.content.decode()
-    assert "You are now working in Gamma Bakery" in page
+    assert response.redirect_chain == [(reverse("dashboard:home"), 302)]
+    assert "You are now working in Gamma Bakery" in response.content.decode()
+    page = client.get(reverse("customers:list")).content.decode()
     assert "Gamma customer" in page and "Alpha customer" not in page
 
 

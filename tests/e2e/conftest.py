@@ -90,9 +90,9 @@ def page(request, browser: Browser) -> Page:
 
 
 def sign_in(page: Page, base: str, email: str = "owner@a.example") -> None:
-    """Signs in through the login form; the customer list is where staff land."""
+    """Signs in through the login form; the start page is where staff land."""
     page.goto(f"{base}/login/")
     page.locator("#id_username").fill(email)
     page.locator("#id_password").fill("secret-password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/customers/")
+    expect(page).to_have_url(f"{base}/")

@@ -23,11 +23,13 @@ def test_search_edit_phone_and_label_a_customer(transactional_db, live_server, w
     make_customer(world.company_b, name="Vera Bee", phones=["+7 916 123-45-68"])
     base = live_server.url
 
-    # Sign in: the home page sends a staff member straight to the customer list.
+    # Sign in: staff land on the start page and go on to the customer list.
     page.goto(f"{base}/login/")
     page.locator("#id_username").fill("owner@a.example")
     page.locator("#id_password").fill("secret-password")
     page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/")
+    page.get_by_role("link", name="Customers", exact=True).click()
     expect(page).to_have_url(f"{base}/customers/")
 
     total = page.get_by_test_id("total-count")

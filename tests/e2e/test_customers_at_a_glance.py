@@ -20,6 +20,7 @@ def test_tick_two_customers_and_label_both_from_the_panel(transactional_db, live
     make_customer(company, name="Vera Left-Out", phones=["+7 916 000-00-03"])
     Label.objects.create(company=company, name="Wholesale")
     sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/customers/")
 
     page.get_by_role("row", name="Anna Smirnova").get_by_role("checkbox").check()
     panel = page.get_by_test_id("quick-panel")
@@ -50,6 +51,7 @@ def test_open_a_duplicate_pair_and_merge_it(transactional_db, live_server, world
         company, first_id=anna.pk, second_id=twin.pk, reason=DuplicateCandidate.Reason.IDENTIFICATION
     )
     sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/customers/")
 
     page.get_by_role("link", name="Possible duplicates").click()
     page.get_by_role("link", name="Compare and merge").click()

@@ -20,6 +20,7 @@ def test_filter_export_and_download_from_the_log(transactional_db, live_server, 
     make_customer(company, name="Olga Omsk", phones=["+7 916 000-00-03"], city="Omsk")
     base = live_server.url
     sign_in(page, base)
+    page.goto(f"{base}/customers/")
 
     # Filter the list down to the two Tver customers by a search.
     page.locator("#id_q").fill("Tver")

@@ -16,6 +16,7 @@ def test_two_criteria_saved_as_a_segment_stay_live(transactional_db, live_server
     make_customer(company, name="Olga Omsk", phones=["+7 916 000-00-03"], region="Omsk", gender="female")
     base = live_server.url
     sign_in(page, base)
+    page.goto(f"{base}/customers/")
     total = page.get_by_test_id("total-count")
     expect(total).to_have_text("3 customers")
 

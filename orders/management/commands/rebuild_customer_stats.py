@@ -4,11 +4,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope
 
 from companies.models import Company
-from orders.services import rebuild_all_customer_stats
+from orders.services import rebuild_all_customer_stats, rebuild_order_days
 
 
 class Command(BaseCommand):
-    help = "Recomputes every customer's order figures (count, sum, first/last order) from the orders."
+    help = (
+        "Recomputes every customer's order figures (count, sum, first/last order) and the company's "
+        "orders per day and status (the start page's figures) from the orders."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--company", type=int, action="append", help="Only this company id (repeatable).")
@@ -24,4 +27,8 @@ class Command(BaseCommand):
             started = time.monotonic()
             with scope(company=tenant):
                 count = rebuild_all_customer_stats(tenant)
-            self.stdout.write(f"{tenant.name}: {count} customers corrected in {time.monotonic() - started:.1f}s")
+                days = rebuild_order_days(tenant)
+            self.stdout.write(
+                f"{tenant.name}: {count} customers corrected, {days} order days rebuilt "
+                f"in {time.monotonic() - started:.1f}s"
+            )
