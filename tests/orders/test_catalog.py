@@ -177,6 +177,19 @@ def test_staff_add_rename_and_delete_categories_and_products_stay(world, owner_c
     assert product.category is None and not Category.objects.filter(pk=roses.pk).exists()
 
 
+def test_a_category_belongs_to_a_company_and_is_read_through_its_scope(world):
+    from django_scopes import scope
+    from django_scopes.exceptions import ScopeError
+
+    assert not Category._meta.get_field("company").null
+    services.create_category(world.company_a, name="Roses")
+    services.create_category(world.company_b, name="Tools")
+    with scope(company=world.company_a):
+        assert [c.name for c in Category.objects.all()] == ["Roses"]
+    with scope(), pytest.raises(ScopeError):
+        list(Category.objects.all())
+
+
 def test_category_names_are_unique_whatever_the_case_in_any_alphabet(world):
     services.create_category(world.company_a, name="Розы")
     with pytest.raises(Exception, match="already a category"):
