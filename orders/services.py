@@ -335,7 +335,7 @@ def save_product(company: Company, *, form, actor=None) -> Product:
         product.image = product.thumbnail = ""
         product.thumbnail_width = product.thumbnail_height = None
     elif isinstance(image, PreparedImage):
-        _store_image(product, image)
+        store_product_image(product, image)
     storage = Product._meta.get_field("image").storage
     try:
         with transaction.atomic():
@@ -348,7 +348,9 @@ def save_product(company: Company, *, form, actor=None) -> Product:
     return product
 
 
-def _store_image(product: Product, image: PreparedImage) -> None:
+def store_product_image(product: Product, image: PreparedImage) -> None:
+    """Writes an image and its thumbnail under fresh names and points the product at them; the
+    caller saves the product (and deletes the files it replaced)."""
     stem = uuid.uuid4().hex  # never the uploaded name
     product.image.save(f"{stem}.{OUTPUT_EXTENSION}", ContentFile(image.image), save=False)
     product.thumbnail.save(f"{stem}-thumb.{OUTPUT_EXTENSION}", ContentFile(image.thumbnail), save=False)

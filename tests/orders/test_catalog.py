@@ -265,3 +265,14 @@ def test_the_staff_list_filters_by_category_searches_and_pages(world, owner_clie
 def test_the_staff_list_takes_a_fixed_number_of_queries(owner_client, big_catalog, django_assert_max_num_queries):
     with django_assert_max_num_queries(12):
         owner_client.get(reverse("orders:products"))
+
+
+def test_the_demo_catalog_files_products_under_categories_with_pictures(world, media):
+    from orders.demo import add_demo_catalog
+
+    Product.objects.create(company=world.company_a, name="Розы", sku="RS-011", price=1, currency="RUB")
+    add_demo_catalog(world.company_a, extra_products=3)
+    assert Product.objects.get(sku="RS-011").category.name == "Розы"
+    extra = Product.objects.filter(company=world.company_a, sku__startswith="DM-")
+    assert extra.count() == 3 and all(p.thumbnail and p.category for p in extra)
+    assert len(stored_files(media)) == 6
