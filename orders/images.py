@@ -7,6 +7,7 @@ not by its name or the browser's content type, and its pixel count is checked fr
 before anything is decoded, so a small file that unpacks to gigabytes is refused cheaply.
 """
 
+import struct
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
@@ -41,12 +42,22 @@ def prepare_product_image(upload) -> PreparedImage:
             code="file_size",
         )
     picture = _open(upload, max_pixels=limits["pixels"])
-    picture = _upright_without_metadata(picture)
-    large = picture.copy()
+    try:
+        picture = _upright_without_metadata(picture)
+    except (OSError, SyntaxError, ValueError, TypeError, struct.error):  # a malformed EXIF block or mode
+        raise _damaged() from None
+    large = picture  # a fresh image already: resized in place
     large.thumbnail((limits["image_side"], limits["image_side"]), Image.Resampling.LANCZOS)
     small = large.copy()
     small.thumbnail((limits["thumbnail_side"], limits["thumbnail_side"]), Image.Resampling.LANCZOS)
     return PreparedImage(image=_encode(large), thumbnail=_encode(small), thumbnail_size=small.size)
+
+
+def _damaged() -> ValidationError:
+    return ValidationError(
+        _("The image could not be read; the file may be damaged or cut short. Save it again and retry."),
+        code="damaged",
+    )
 
 
 def _open(upload, *, max_pixels: int) -> Image.Image:
@@ -72,10 +83,7 @@ def _open(upload, *, max_pixels: int) -> Image.Image:
     except UnidentifiedImageError:
         raise not_an_image from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise ValidationError(
-            _("The image could not be read; the file may be damaged or cut short. Save it again and retry."),
-            code="damaged",
-        ) from None
+        raise _damaged() from None
     return picture
 
 
@@ -97,13 +105,7 @@ def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int) -> Validatio
 def _upright_without_metadata(picture: Image.Image) -> Image.Image:
     picture = ImageOps.exif_transpose(picture)  # a new image, turned as the orientation tag says
     has_alpha = picture.mode in {"RGBA", "LA", "PA"} or "transparency" in picture.info
-    try:
-        picture = picture.convert("RGBA" if has_alpha else "RGB")
-    except ValueError:
-        raise ValidationError(
-            _("The image could not be read; the file may be damaged or cut short. Save it again and retry."),
-            code="damaged",
-        ) from None
+    picture = picture.convert("RGBA" if has_alpha else "RGB")
     clean = Image.new(picture.mode, picture.size)  # a fresh image carries no info, EXIF or profile
     clean.paste(picture)
     return clean
