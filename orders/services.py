@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from companies.models import Company, ExchangeRate
 from customers.models import Customer, CustomerEvent, Label
 from customers.services import find_or_create_customer, record_event
-from orders.images import OUTPUT_EXTENSION, PreparedImage
+from orders.images import OUTPUT_EXTENSION, PreparedImage, prepare_product_image
 from orders.models import MAX_QUANTITY, Category, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 
 CENT = Decimal("0.01")
@@ -355,6 +355,27 @@ def store_product_image(product: Product, image: PreparedImage) -> None:
     product.image.save(f"{stem}.{OUTPUT_EXTENSION}", ContentFile(image.image), save=False)
     product.thumbnail.save(f"{stem}-thumb.{OUTPUT_EXTENSION}", ContentFile(image.thumbnail), save=False)
     product.thumbnail_width, product.thumbnail_height = image.thumbnail_size
+
+
+def reencode_product_image(company: Company, *, product: Product) -> None:
+    """Stores an image uploaded before images were re-encoded the way new uploads are (upright,
+    bounded, no metadata, with a thumbnail) and deletes the original; a ValidationError if the
+    stored file cannot be read, which then stays as it is."""
+    if product.company_id != company.pk:
+        raise ValueError("an object of another company was passed to a service")
+    old_files = [product.image.name, product.thumbnail.name]
+    with product.image.open("rb") as original:
+        prepared = prepare_product_image(original)
+    store_product_image(product, prepared)
+    storage = Product._meta.get_field("image").storage
+    with transaction.atomic():
+        Product.objects.filter(company=company, pk=product.pk).update(
+            image=product.image.name,
+            thumbnail=product.thumbnail.name,
+            thumbnail_width=product.thumbnail_width,
+            thumbnail_height=product.thumbnail_height,
+        )
+        transaction.on_commit(lambda: _delete_files(storage, old_files))
 
 
 def _delete_files(storage, names: Iterable[str]) -> None:

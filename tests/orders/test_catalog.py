@@ -276,3 +276,26 @@ def test_the_demo_catalog_files_products_under_categories_with_pictures(world, m
     extra = Product.objects.filter(company=world.company_a, sku__startswith="DM-")
     assert extra.count() == 3 and all(p.thumbnail and p.category for p in extra)
     assert len(stored_files(media)) == 6
+
+
+def test_images_uploaded_before_re_encoding_are_re_encoded_by_a_command(
+    world, media, django_capture_on_commit_callbacks
+):
+    from io import StringIO
+
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+
+    old = Product(company=world.company_a, name="Old photo", price=1, currency="RUB")
+    old.image.save("old.jpg", ContentFile(jpeg_with_exif()), save=True)
+    broken = Product(company=world.company_b, name="Broken", price=1, currency="RUB")
+    broken.image.save("broken.jpg", ContentFile(b"not an image"), save=True)
+    out, err = StringIO(), StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("reencode_product_images", stdout=out, stderr=err)
+    old.refresh_from_db()
+    assert old.image.name.endswith(".webp") and old.thumbnail_height == 320
+    with Image.open(media / old.image.name) as stored:
+        assert not stored.getexif() and stored.size == (1067, 1600)
+    assert [p.name for p in stored_files(media) if p.suffix == ".jpg"] == [Path(broken.image.name).name]
+    assert "Old photo re-encoded" in out.getvalue() and "Broken" in err.getvalue()
