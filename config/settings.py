@@ -139,7 +139,14 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = VAR_DIR / "media"
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # served by runserver under DEBUG, by the proxy in production (README)
+# Product images: the largest upload, the most pixels decoded, and the long side of what is stored.
+PRODUCT_IMAGE_LIMITS = {
+    "file_bytes": env_int("PRODUCT_IMAGE_MAX_MB", 5) * 1024 * 1024,
+    "pixels": 50_000_000,
+    "image_side": 1600,
+    "thumbnail_side": 320,
+}
 
 # Celery: a Redis broker when REDIS_URL is set, otherwise tasks run inline in the web process.
 REDIS_URL = env_str("REDIS_URL")

@@ -1,18 +1,58 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from companies.models import CURRENCY_CHOICES
-from orders.models import MAX_QUANTITY, Order, Product
+from companies.models import CURRENCY_CHOICES, Company
+from orders.images import PreparedImage, prepare_product_image
+from orders.models import MAX_QUANTITY, Category, Order, Product
 from orders.services import Line
 
 
 class ProductForm(forms.ModelForm):
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
+    # Not a model field of the form: the upload is checked and re-encoded here, and
+    # services.save_product stores what came out (a PreparedImage), or clears it (False).
+    image = forms.FileField(
+        label=_("Image"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
     class Meta:
         model = Product
-        fields = ["name", "sku", "description", "price", "currency", "is_active", "image"]
+        fields = ["name", "sku", "category", "description", "price", "currency", "is_active"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(company=company)
+        self.fields["category"].empty_label = _("No category")
+        limits = settings.PRODUCT_IMAGE_LIMITS
+        self.fields["image"].help_text = _(
+            "JPEG, PNG or WebP up to %(size)s. It is stored at most %(side)d pixels on the long side, "
+            "without its metadata (such as where a photo was taken)."
+        ) % {"size": filesizeformat(limits["file_bytes"]), "side": limits["image_side"]}
+        if self.instance.image:
+            self.initial["image"] = self.instance.image
+
+    def clean_image(self) -> PreparedImage | bool | None:
+        """A PreparedImage for a new upload, False to remove the image, None to keep it."""
+        upload = self.cleaned_data.get("image")
+        if upload is False:
+            return False
+        if not isinstance(upload, UploadedFile):
+            return None  # nothing sent: FileField hands back the current image
+        return prepare_product_image(upload)
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["name", "position"]
 
 
 class LineForm(forms.Form):

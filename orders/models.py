@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -14,8 +15,38 @@ from customers.models import Customer, Label
 MAX_QUANTITY = 10_000
 
 
+class Category(models.Model):
+    """A shelf of the catalog; products without one are shown under "All" only."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Smaller numbers come first."))
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "name", "id"]
+        constraints = [
+            models.UniqueConstraint("company", Lower("name"), name="category_company_name_uniq"),
+        ]
+        indexes = [models.Index(fields=["company", "position", "name"], name="category_position_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Product(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="products",
+        verbose_name=_("category"),
+    )
     name = models.CharField(_("name"), max_length=255)
     sku = models.CharField(_("SKU"), max_length=64, blank=True)
     description = models.TextField(_("description"), max_length=5000, blank=True)
@@ -24,7 +55,11 @@ class Product(models.Model):
     )
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     is_active = models.BooleanField(_("active"), default=True)
+    # Both files are written by orders.images from the upload, re-encoded; never the upload itself.
     image = models.ImageField(_("image"), upload_to="products/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(upload_to="products/%Y/%m/", blank=True, editable=False)
+    thumbnail_width = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    thumbnail_height = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -40,7 +75,10 @@ class Product(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_not_negative"),
         ]
-        indexes = [models.Index(fields=["company", "is_active", "name"], name="product_active_name_idx")]
+        indexes = [
+            models.Index(fields=["company", "is_active", "name"], name="product_active_name_idx"),
+            models.Index(fields=["company", "category", "is_active", "name"], name="product_category_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from companies.models import Company
 from customers.models import Label
-from orders.models import Order, OrderItem, OrderStatusChange, Product
+from orders.models import Category, Order, OrderItem, OrderStatusChange, Product
+
+UNCATEGORISED = "none"  # the category filter's value for products without a category
 
 
 def orders_for_list(company: Company) -> QuerySet[Order]:
@@ -33,12 +35,69 @@ def order_for_page(company: Company, pk: int) -> Order:
     )
 
 
-def products_for_list(company: Company, term: str = "") -> QuerySet[Product]:
-    products = Product.objects.filter(company=company).order_by("-is_active", "name", "id")
-    term = term.strip()
-    if term:
-        products = products.filter(name__icontains=term) | products.filter(sku__icontains=term)
-    return products
+def products_for_list(company: Company, term: str = "", category: Category | str | None = None) -> QuerySet[Product]:
+    """The staff catalog: active products first, then by name; filtered by a search and a category
+    (a Category, UNCATEGORISED, or None for all)."""
+    products = Product.objects.filter(company=company).select_related("category").order_by("-is_active", "name", "id")
+    if category == UNCATEGORISED:
+        products = products.filter(category=None)
+    elif isinstance(category, Category):
+        products = products.filter(category=category)
+    return search_products(products, term)
+
+
+def products_for_catalog(company: Company, term: str = "", category: Category | None = None) -> QuerySet[Product]:
+    """What a customer can order, by name, with the company each price is computed from."""
+    products = Product.objects.filter(company=company, is_active=True).select_related("company").order_by("name", "id")
+    if category is not None:
+        products = products.filter(category=category)
+    return search_products(products, term)
+
+
+def search_products(products: QuerySet[Product], term: str) -> QuerySet[Product]:
+    """The products whose name or SKU contains the term, ignoring case in any alphabet.
+
+    SQLite folds the case of ASCII letters only, so a database LIKE would not find "Розы" for
+    "розы" under `make run`. A catalog is hundreds of products, not millions: one query reads
+    their names and SKUs, and the matching is done here with str.casefold().
+    """
+    needle = term.strip().casefold()
+    if not needle:
+        return products
+    found = [
+        pk
+        for pk, name, sku in products.order_by().values_list("pk", "name", "sku").iterator(chunk_size=2000)
+        if needle in name.casefold() or needle in sku.casefold()
+    ]
+    return products.filter(pk__in=found)
+
+
+def category_for_filter(company: Company, value: str) -> Category | str | None:
+    """The category a `?category=` value names in the current company: a Category,
+    UNCATEGORISED, or None (all products) for an empty, unknown or foreign value."""
+    if value == UNCATEGORISED:
+        return UNCATEGORISED
+    if not value.isdigit():
+        return None
+    return Category.objects.filter(company=company, pk=int(value)).first()
+
+
+def categories_for_catalog(company: Company) -> QuerySet[Category]:
+    """The categories a customer sees as tabs: those with at least one active product."""
+    return (
+        Category.objects.filter(company=company)
+        .annotate(active_products=Count("products", filter=Q(products__is_active=True)))
+        .filter(active_products__gt=0)
+        .order_by("position", "name", "id")
+    )
+
+
+def categories_for_staff(company: Company) -> QuerySet[Category]:
+    return (
+        Category.objects.filter(company=company)
+        .annotate(products_count=Count("products"))
+        .order_by("position", "name", "id")
+    )
 
 
 @dataclass(frozen=True)

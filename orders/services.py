@@ -5,12 +5,14 @@ step in the same transaction, recomputed from that customer's orders under a row
 company's orders per day and status (OrderDay), which the start page reads.
 """
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
@@ -20,7 +22,8 @@ from django.utils.translation import gettext as _
 from companies.models import Company, ExchangeRate
 from customers.models import Customer, CustomerEvent, Label
 from customers.services import find_or_create_customer, record_event
-from orders.models import MAX_QUANTITY, Order, OrderDay, OrderItem, OrderLabel, OrderStatusChange, Product
+from orders.images import OUTPUT_EXTENSION, PreparedImage, prepare_product_image
+from orders.models import MAX_QUANTITY, Category, Order, OrderDay, OrderItem, OrderLabel, OrderStatusChange, Product
 
 CENT = Decimal("0.01")
 
@@ -364,15 +367,107 @@ def remove_order_label(company: Company, *, order: Order, label: Label, actor=No
     OrderLabel.objects.filter(company=company, order=order, label=label).delete()
 
 
-@transaction.atomic
 def save_product(company: Company, *, form, actor=None) -> Product:
-    """Creates or updates a catalog product from a validated ProductForm; SKUs are unique."""
+    """Creates or updates a catalog product from a validated ProductForm; SKUs are unique.
+
+    The form's `image` is a PreparedImage (store it and its thumbnail), False (remove the image)
+    or None (keep it). Files replaced or removed are deleted once the change is committed; files
+    written for a change that fails are deleted at once, so no file is left behind either way.
+    """
     product = form.save(commit=False)
     product.company = company
     if product.sku and Product.objects.filter(company=company, sku=product.sku).exclude(pk=product.pk).exists():
         raise ValidationError({"sku": _("Another product already has the SKU %(sku)s.") % {"sku": product.sku}})
-    product.save()
+    image = form.cleaned_data.get("image")
+    old_files = [product.image.name, product.thumbnail.name] if image is not None else []
+    if image is False:
+        product.image = product.thumbnail = ""
+        product.thumbnail_width = product.thumbnail_height = None
+    elif isinstance(image, PreparedImage):
+        store_product_image(product, image)
+    storage = Product._meta.get_field("image").storage
+    try:
+        with transaction.atomic():
+            product.save()
+            transaction.on_commit(lambda: _delete_files(storage, old_files))
+    except Exception:
+        if isinstance(image, PreparedImage):
+            _delete_files(storage, [product.image.name, product.thumbnail.name])
+        raise
     return product
+
+
+def store_product_image(product: Product, image: PreparedImage) -> None:
+    """Writes an image and its thumbnail under fresh names and points the product at them; the
+    caller saves the product (and deletes the files it replaced)."""
+    stem = uuid.uuid4().hex  # never the uploaded name
+    product.image.save(f"{stem}.{OUTPUT_EXTENSION}", ContentFile(image.image), save=False)
+    product.thumbnail.save(f"{stem}-thumb.{OUTPUT_EXTENSION}", ContentFile(image.thumbnail), save=False)
+    product.thumbnail_width, product.thumbnail_height = image.thumbnail_size
+
+
+def reencode_product_image(company: Company, *, product: Product) -> None:
+    """Stores an image uploaded before images were re-encoded the way new uploads are (upright,
+    bounded, no metadata, with a thumbnail) and deletes the original; a ValidationError if the
+    stored file cannot be read, which then stays as it is."""
+    if product.company_id != company.pk:
+        raise ValueError("an object of another company was passed to a service")
+    old_files = [product.image.name, product.thumbnail.name]
+    with product.image.open("rb") as original:
+        prepared = prepare_product_image(original)
+    store_product_image(product, prepared)
+    storage = Product._meta.get_field("image").storage
+    with transaction.atomic():
+        Product.objects.filter(company=company, pk=product.pk).update(
+            image=product.image.name,
+            thumbnail=product.thumbnail.name,
+            thumbnail_width=product.thumbnail_width,
+            thumbnail_height=product.thumbnail_height,
+        )
+        transaction.on_commit(lambda: _delete_files(storage, old_files))
+
+
+def _delete_files(storage, names: Iterable[str]) -> None:
+    for name in names:
+        if name:
+            storage.delete(name)
+
+
+@transaction.atomic
+def create_category(company: Company, *, name: str, position: int = 0, actor=None) -> Category:
+    name = _category_name(company, name)
+    return Category.objects.create(company=company, name=name, position=position)
+
+
+@transaction.atomic
+def rename_category(company: Company, *, category: Category, name: str, position: int, actor=None) -> Category:
+    if category.company_id != company.pk:
+        raise ValueError("an object of another company was passed to a service")
+    category.name = _category_name(company, name, exclude=category.pk)
+    category.position = position
+    category.save(update_fields=["name", "position"])
+    return category
+
+
+@transaction.atomic
+def delete_category(company: Company, *, category: Category, actor=None) -> int:
+    """Deletes the category; its products stay in the catalog, uncategorised. Returns how many."""
+    if category.company_id != company.pk:
+        raise ValueError("an object of another company was passed to a service")
+    moved = Product.objects.filter(company=company, category=category).update(category=None)
+    category.delete()
+    return moved
+
+
+def _category_name(company: Company, name: str, *, exclude: int | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Enter a name.")})
+    # Compared in Python: SQLite folds the case of ASCII letters only, and a company has few categories.
+    others = Category.objects.filter(company=company).exclude(pk=exclude).values_list("name", flat=True)
+    if any(other.casefold() == name.casefold() for other in others):
+        raise ValidationError({"name": _("There is already a category called %(name)s.") % {"name": name}})
+    return name
 
 
 @transaction.atomic

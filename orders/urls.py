@@ -15,4 +15,7 @@ urlpatterns = [
     path("products/new/", views.product_form, name="product_create"),
     path("products/<int:pk>/", views.product_form, name="product_edit"),
     path("products/<int:pk>/toggle/", views.product_toggle, name="product_toggle"),
+    path("products/categories/", views.category_list, name="categories"),
+    path("products/categories/<int:pk>/", views.category_edit, name="category_edit"),
+    path("products/categories/<int:pk>/delete/", views.category_delete, name="category_delete"),
 ]

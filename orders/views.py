@@ -2,10 +2,11 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
@@ -14,9 +15,16 @@ from customers.models import Customer, Label
 from customers.tables import CappedCountPaginator
 from orders import services
 from orders.filters import OrderFilter
-from orders.forms import LineFormSet, OrderForm, ProductForm
-from orders.models import Order, Product
-from orders.queries import order_for_page, orders_for_list, products_for_list
+from orders.forms import CategoryForm, LineFormSet, OrderForm, ProductForm
+from orders.models import Category, Order, Product
+from orders.queries import (
+    UNCATEGORISED,
+    categories_for_staff,
+    category_for_filter,
+    order_for_page,
+    orders_for_list,
+    products_for_list,
+)
 from orders.tables import OrderTable
 
 
@@ -128,16 +136,31 @@ def order_create(request):
 # Catalog ----------------------------------------------------------------------------------------
 
 
+PRODUCTS_PER_PAGE = 50
+
+
 @company_view()
 def product_list(request):
-    products = products_for_list(request.company, request.GET.get("q", "")[:100])
-    return render(request, "orders/products.html", {"products": products, "q": request.GET.get("q", "")})
+    term = request.GET.get("q", "")[:100]
+    category = category_for_filter(request.company, request.GET.get("category", ""))
+    products = products_for_list(request.company, term, category)
+    page = Paginator(products, PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
+    kept = {"q": term, "category": category.pk if isinstance(category, Category) else category or ""}
+    context = {
+        "page": page,
+        "q": term,
+        "category": category,
+        "uncategorised": UNCATEGORISED,
+        "categories": categories_for_staff(request.company),
+        "query": urlencode({key: value for key, value in kept.items() if value}),
+    }
+    return render(request, "orders/products.html", context)
 
 
 @company_view()
 def product_form(request, pk=None):
     product = get_object_or_404(Product, pk=pk) if pk else None
-    form = ProductForm(request.POST or None, request.FILES or None, instance=product)
+    form = ProductForm(request.POST or None, request.FILES or None, instance=product, company=request.company)
     if request.method == "POST" and form.is_valid():
         try:
             product = services.save_product(request.company, form=form, actor=request.user)
@@ -147,6 +170,66 @@ def product_form(request, pk=None):
             messages.success(request, _("Product %(name)s saved.") % {"name": product})
             return redirect("orders:products")
     return render(request, "orders/product_form.html", {"form": form, "product": product})
+
+
+@company_view()
+def category_list(request):
+    """The categories with a rename form each, and a form that adds one (POST)."""
+    form = CategoryForm(request.POST or None, prefix="new")
+    if request.method == "POST" and form.is_valid():
+        try:
+            category = services.create_category(
+                request.company,
+                name=form.cleaned_data["name"],
+                position=form.cleaned_data["position"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Category %(name)s added.") % {"name": category})
+            return redirect("orders:categories")
+    categories = [
+        (category, CategoryForm(instance=category, prefix=f"c{category.pk}"))
+        for category in categories_for_staff(request.company)
+    ]
+    return render(request, "orders/categories.html", {"form": form, "categories": categories})
+
+
+@company_view()
+def category_edit(request, pk):
+    category = get_object_or_404(Category, pk=pk)
+    form = CategoryForm(request.POST or None, instance=category, prefix=f"c{category.pk}")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rename_category(
+                request.company,
+                category=category,
+                name=form.cleaned_data["name"],
+                position=form.cleaned_data["position"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Category %(name)s saved.") % {"name": category})
+            return redirect("orders:categories")
+    return render(request, "orders/category_form.html", {"form": form, "category": category})
+
+
+@require_POST
+@company_view(admin=True)
+def category_delete(request, pk):
+    category = get_object_or_404(Category, pk=pk)
+    name = category.name
+    moved = services.delete_category(request.company, category=category, actor=request.user)
+    text = ngettext(
+        "Category %(name)s deleted; its %(count)d product is now uncategorised.",
+        "Category %(name)s deleted; its %(count)d products are now uncategorised.",
+        moved,
+    )
+    messages.success(request, text % {"name": name, "count": moved})
+    return redirect("orders:categories")
 
 
 @require_POST

@@ -6,16 +6,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_scopes import scope
 
 from companies.decorators import company_view
 from customers.models import Customer
-from orders.models import MAX_QUANTITY, Order, Product
+from orders.models import MAX_QUANTITY, Category, Order, Product
+from orders.queries import categories_for_catalog, category_for_filter, products_for_catalog
 from orders.services import Line, place_order, rates_of
 from quicklinks import cart, services
 from quicklinks.models import QuickLink
@@ -58,27 +62,64 @@ def quicklink_view(view):
     return wrapped
 
 
-def _back(link: QuickLink, anchor: str = ""):
-    return redirect(reverse("quicklinks:catalog", args=[token_for(link)]) + anchor)
+CATALOG_PER_PAGE = 24
+
+
+def _catalog_query(data) -> dict[str, str]:
+    """The catalog's search, category and page from a query string, cleaned, empty ones left out."""
+    kept = {
+        "q": data.get("q", "")[:100],
+        "category": data.get("category", "")[:20],
+        "page": data.get("page", "")[:10],
+    }
+    if not kept["category"].isdigit():
+        kept["category"] = ""
+    if not kept["page"].isdigit():
+        kept["page"] = ""
+    return {key: value for key, value in kept.items() if value}
+
+
+def _back(link: QuickLink, anchor: str = "", query: dict[str, str] | None = None):
+    url = reverse("quicklinks:catalog", args=[token_for(link)])
+    return redirect(url + (f"?{urlencode(query)}" if query else "") + anchor)
 
 
 @require_GET
 @quicklink_view
 def catalog(request, link: QuickLink):
-    products = Product.objects.filter(company=link.company, is_active=True).order_by("name")
+    # A search typed in the box swaps the results only; going back in history needs the whole page.
+    partial = request.htmx and not request.htmx.history_restore_request
+    term = request.GET.get("q", "")[:100]
+    category = category_for_filter(link.company, request.GET.get("category", ""))
+    category = category if isinstance(category, Category) else None  # customers see real categories only
+    page = Paginator(products_for_catalog(link.company, term, category), CATALOG_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    filters = {key: value for key, value in {"q": term, "category": category and category.pk}.items() if value}
     context = {
         "token": token_for(link),
         "company": link.company,
         "customer": link.customer,
         "currency": cart.currency_of(link),
+        "page": page,
+        "q": term,
+        "category": category,
+        "categories": categories_for_catalog(link.company),
+        "filters": urlencode(filters),
+        "search_only": urlencode({"q": term}) if term else "",
+        # Where adding to the cart comes back to: this page of this search in this category.
+        "here": urlencode({**filters, "page": page.number}),
     }
     try:
-        context["products"] = cart.priced_products(link, products)
-        context["lines"] = cart.lines(request.session, link)
+        context["products"] = cart.priced_products(link, page.object_list)
+        context["lines"] = [] if partial else cart.lines(request.session, link)
     except ValidationError:
         context["price_error"] = True
         context["products"], context["lines"] = [], []
+    if partial:
+        return render(request, "quicklinks/partials/products.html", context)
     context["cart_total"] = sum((line.total for line in context["lines"]), 0)
+    context["cart_count"] = sum(line.quantity for line in context["lines"])
     context["orders"] = (
         Order.objects.filter(company=link.company, customer=link.customer)
         .prefetch_related("items")
@@ -107,19 +148,22 @@ def _product(request, link) -> Product | None:
 def cart_set(request, link: QuickLink):
     """Adds a product, changes its quantity, or (quantity 0) removes it."""
     product, quantity = _product(request, link), _quantity(request)
+    adding = request.POST.get("mode") == "add"
+    # Back to the same page of the same search: at the product added, or at the cart.
+    query = _catalog_query(QueryDict(request.POST.get("back", "")[:400]))
     if product is None:
         messages.error(request, _("This product is not available."))
     elif quantity is None:
         messages.error(request, _("Enter a quantity from 0 to %(max)d.") % {"max": MAX_QUANTITY})
+    elif adding and quantity == 0:
+        messages.error(request, _("Enter a quantity from 1 to %(max)d.") % {"max": MAX_QUANTITY})
     else:
-        adding = request.POST.get("mode") == "add"
         current = cart.read(request.session, link).get(product.pk, 0)
-        if adding and quantity == 0:
-            messages.error(request, _("Enter a quantity from 1 to %(max)d.") % {"max": MAX_QUANTITY})
-        else:
-            cart.set_quantity(request.session, link, product, current + quantity if adding else quantity)
-            messages.success(request, _("Cart updated."))
-    return _back(link, "#cart")
+        cart.set_quantity(request.session, link, product, current + quantity if adding else quantity)
+        messages.success(request, _("Cart updated."))
+        if adding:
+            return _back(link, f"#product-{product.pk}", query)
+    return _back(link, "" if adding else "#cart", query)
 
 
 @require_POST

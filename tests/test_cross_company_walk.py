@@ -28,7 +28,7 @@ from customers.models import (
 )
 from customers.services import add_note, flag_possible_duplicate, merge_customers
 from exports.models import Export, Import, ImportChange, ImportIssue
-from orders.models import Order, OrderItem, OrderLabel, OrderStatusChange, Product
+from orders.models import Category, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
 from segments.models import Segment
 from tests.factories import LabelFactory, make_customer
@@ -61,6 +61,7 @@ def snapshot(company):
         "customer_labels": list(CustomerLabel.objects.filter(company=company).order_by("pk").values()),
         "notes": list(Note.objects.filter(company=company).order_by("pk").values()),
         "rates": list(ExchangeRate.objects.filter(company=company).order_by("pk").values()),
+        "categories": list(Category.objects.filter(company=company).order_by("pk").values()),
         "products": list(Product.objects.filter(company=company).order_by("pk").values()),
         "orders": list(Order.objects.filter(company=company).order_by("pk").values()),
         "order_items": list(OrderItem.objects.filter(company=company).order_by("pk").values()),
@@ -88,8 +89,9 @@ def company_a_objects(world):
     )
     note = add_note(world.company_a, customer=customer, text=f"{SECRET} note", priority=2, actor=world.owner_a)
     rate = ExchangeRate.objects.create(company=world.company_a, currency="USD", rate=Decimal("90"))
+    category = Category.objects.create(company=world.company_a, name=f"{SECRET} category")
     product = Product.objects.create(
-        company=world.company_a, name=f"{SECRET} product", price=Decimal("10"), currency="USD"
+        company=world.company_a, name=f"{SECRET} product", price=Decimal("10"), currency="USD", category=category
     )
     order = place_order(
         world.company_a,
@@ -140,6 +142,7 @@ def company_a_objects(world):
         "twin": twin.pk,
         "segment": segment.pk,
         "product": product.pk,
+        "category": category.pk,
         "order": order.pk,
         "rate": rate.pk,
         "customer": customer.pk,
@@ -206,6 +209,8 @@ def test_the_walk_sees_the_customer_pages():
         "customers:note_edit",
         "orders:detail",
         "orders:product_edit",
+        "orders:category_edit",
+        "orders:category_delete",
         "segments:rename",
         "customers:group_by",
         "dashboard:home",
@@ -235,6 +240,7 @@ def test_company_b_sees_and_changes_nothing_of_company_a(world, company_a_object
         "acquisition_channel": "manual",
         "discount_percent": "1",
         "sku": "changed",
+        "category": company_a_objects["category"],
         "price": "1",
         "currency": "USD",
         "rate": "1",
@@ -256,6 +262,7 @@ def test_company_b_sees_and_changes_nothing_of_company_a(world, company_a_object
         "segment": company_a_objects["segment"],
         "current": company_a_objects["segment"],
         "by": "label",
+        "category": company_a_objects["category"],
     }
     walked = 0
     for name, params in all_url_names():
