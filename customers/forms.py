@@ -4,7 +4,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import MAX_EMAILS, MAX_PHONES, Customer, DuplicateCandidate, Label, Note
-from customers.services import DUPLICATE, TARGET, merge_conflicts, merge_defaults
+from customers.services import (
+    DUPLICATE,
+    TARGET,
+    merge_conflicts,
+    merge_defaults,
+    normalize_emails,
+    normalize_phones,
+)
 
 
 class MultipleInputWidget(forms.Widget):
@@ -114,8 +121,9 @@ class CustomerForm(forms.ModelForm):
             "internal_note": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
+        self.company = company
         self.fields["phones"].help_text = gettext(
             "Up to %(max)d. Numbers without a country code are read as the company's region."
         ) % {"max": MAX_PHONES}
@@ -127,6 +135,21 @@ class CustomerForm(forms.ModelForm):
             self.initial.setdefault("emails", [e.email for e in self.instance.emails.all()])
             self.initial.setdefault("labels", list(self.instance.labels.all()))
 
+    # Phones and emails are checked here, with every other field, so one submit reports every
+    # mistake at once; the service checks them again (it is also called without a form).
+    def clean_phones(self):
+        return self._normalized("phones", normalize_phones, self.company, self.cleaned_data["phones"])
+
+    def clean_emails(self):
+        return self._normalized("emails", normalize_emails, self.cleaned_data["emails"])
+
+    @staticmethod
+    def _normalized(name, normalize, *args):
+        try:
+            return normalize(*args)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.error_dict[name] if hasattr(error, "error_dict") else error) from None
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("is_blocked") is False:
@@ -136,8 +159,14 @@ class CustomerForm(forms.ModelForm):
         return cleaned
 
     def _post_clean(self):
-        # The service validates and saves the model; the form only checks its own fields.
-        pass
+        # The service validates and saves the model. Here only the model fields' own validators
+        # run (on a throwaway instance, without the company), so their errors join the others.
+        fields = self.customer_fields()
+        exclude = {field.name for field in Customer._meta.fields if field.name not in fields}
+        try:
+            Customer(**fields).clean_fields(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)
 
     def customer_fields(self) -> dict:
         skip = {"phones", "emails", "labels"}
