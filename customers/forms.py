@@ -89,6 +89,14 @@ class CustomerForm(forms.ModelForm):
         label=_("Labels"), queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
+    # The empty choice of an optional select says what to choose (Django's default is "---------").
+    PLACEHOLDERS = {
+        "gender": _("Choose a gender"),
+        "temperature": _("Choose a temperature"),
+        "preferred_currency": _("Choose a currency"),
+        "preferred_language": _("Choose a language"),
+    }
+
     class Meta:
         model = Customer
         fields = [
@@ -130,6 +138,9 @@ class CustomerForm(forms.ModelForm):
         self.fields["emails"].help_text = gettext("Up to %(max)d.") % {"max": MAX_EMAILS}
         # Choices come from the request's company (its scope is open), never at import time.
         self.fields["labels"].queryset = Label.objects.order_by("name")
+        for name, placeholder in self.PLACEHOLDERS.items():
+            field = self.fields[name]
+            field.choices = [("", placeholder), *(choice for choice in field.choices if choice[0] != "")]
         if self.instance.pk:
             self.initial.setdefault("phones", [p.formatted for p in self.instance.phones.all()])
             self.initial.setdefault("emails", [e.email for e in self.instance.emails.all()])
@@ -331,7 +342,9 @@ class PanelForm(forms.Form):
 
     action = forms.ChoiceField(choices=ACTIONS)
     selected = IdListField()
-    label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(), required=False)
+    label = forms.ModelChoiceField(
+        label=_("Label"), queryset=Label.objects.none(), required=False, empty_label=_("Choose a label")
+    )
     text = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     priority = forms.TypedChoiceField(
         label=_("Priority"), coerce=int, choices=Note.Priority.choices, required=False, empty_value=Note.Priority.NONE

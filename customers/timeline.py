@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from companies.formats import format_percent
 from companies.models import Company
 from customers.models import Customer, CustomerEvent, CustomerMerge, Note
 
@@ -109,6 +110,8 @@ def _shown(model_field, value: str) -> str:
     kind = model_field.get_internal_type()
     if value in ("True", "False") and kind == "BooleanField":
         return str(_("yes") if value == "True" else _("no"))
+    if value and kind == "DecimalField":
+        return format_percent(value)  # 10.00 was stored; the reader sees 10
     if value and kind == "DateTimeField" and (moment := parse_datetime(value)):
         return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
     return value
