@@ -283,7 +283,7 @@ def customer_timeline(request, pk):
     except ValueError:  # well-formed but impossible, like the 31st of February
         before = None
     entries, more = timeline(request.company, customer, before=before)
-    context = {"customer": customer, "entries": entries, "more": more, "older": entries[-1].when if more else None}
+    context = {"customer": customer, "entries": entries, "more": more, "older": entries[-1].cursor if more else None}
     return render(request, "customers/partials/timeline.html", context)
 
 
