@@ -565,7 +565,9 @@ def _customer_record(i: int, rng: random.Random, now, label_count: int, catalog:
     emails = [email] if email else []
     # About three orders per customer on average, a few customers with many, some with none.
     count = min(int(rng.expovariate(0.27)), 60) if rng.random() < 0.9 else 0
-    first_at = min(created + timedelta(days=rng.random() * 30), now) if count else None
+    # The first order within a month of arriving (never in the future); a new customer has few yet.
+    first_at = created + min(timedelta(days=30), now - created) * rng.random() if count else None
+    count = min(count, 1 + (now - created).days // 14)
     orders = [
         _order_record(
             rng,
