@@ -34,7 +34,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
 
 class ExchangeRateForm(forms.Form):
-    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+    currency = forms.ChoiceField(label=_("Currency"), choices=[("", _("Choose a currency")), *CURRENCY_CHOICES])
     rate = forms.DecimalField(
         label=_("Rate"),
         max_digits=14,

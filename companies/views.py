@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from companies.decorators import company_view, require_admin
+from companies.formats import format_rate
 from companies.forms import ExchangeRateForm, LanguageForm
 from companies.middleware import SESSION_KEY
 from companies.models import ExchangeRate
+from companies.queries import currency_needing_rate
 from companies.services import delete_exchange_rate, set_exchange_rate, set_user_language
 
 
@@ -74,7 +76,7 @@ def _check_redis(url: str) -> str:
 
 @company_view()
 def exchange_rates(request):
-    form = ExchangeRateForm(request.POST or None)
+    form = ExchangeRateForm(request.POST or None, initial={"currency": currency_needing_rate(request.company)})
     if request.method == "POST":
         require_admin(request)
         if form.is_valid():
@@ -83,7 +85,9 @@ def exchange_rates(request):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, _("Rate saved: %(rate)s.") % {"rate": rate})
+                base = request.company.base_currency
+                shown = {"currency": rate.currency, "rate": format_rate(rate.rate), "base": base}
+                messages.success(request, _("Rate saved: 1 %(currency)s = %(rate)s %(base)s.") % shown)
                 return redirect("companies:rates")
     rates = ExchangeRate.objects.filter(company=request.company).select_related("updated_by")
     return render(request, "companies/rates.html", {"form": form, "rates": rates})

@@ -4,7 +4,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import MAX_EMAILS, MAX_PHONES, Customer, DuplicateCandidate, Label, Note
-from customers.services import DUPLICATE, TARGET, merge_conflicts, merge_defaults
+from customers.services import (
+    DUPLICATE,
+    TARGET,
+    merge_conflicts,
+    merge_defaults,
+    normalize_emails,
+    normalize_phones,
+)
 
 
 class MultipleInputWidget(forms.Widget):
@@ -82,6 +89,14 @@ class CustomerForm(forms.ModelForm):
         label=_("Labels"), queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
+    # The empty choice of an optional select says what to choose (Django's default is "---------").
+    PLACEHOLDERS = {
+        "gender": _("Choose a gender"),
+        "temperature": _("Choose a temperature"),
+        "preferred_currency": _("Choose a currency"),
+        "preferred_language": _("Choose a language"),
+    }
+
     class Meta:
         model = Customer
         fields = [
@@ -114,18 +129,37 @@ class CustomerForm(forms.ModelForm):
             "internal_note": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
+        self.company = company
         self.fields["phones"].help_text = gettext(
             "Up to %(max)d. Numbers without a country code are read as the company's region."
         ) % {"max": MAX_PHONES}
         self.fields["emails"].help_text = gettext("Up to %(max)d.") % {"max": MAX_EMAILS}
         # Choices come from the request's company (its scope is open), never at import time.
         self.fields["labels"].queryset = Label.objects.order_by("name")
+        for name, placeholder in self.PLACEHOLDERS.items():
+            field = self.fields[name]
+            field.choices = [("", placeholder), *(choice for choice in field.choices if choice[0] != "")]
         if self.instance.pk:
             self.initial.setdefault("phones", [p.formatted for p in self.instance.phones.all()])
             self.initial.setdefault("emails", [e.email for e in self.instance.emails.all()])
             self.initial.setdefault("labels", list(self.instance.labels.all()))
+
+    # Phones and emails are checked here, with every other field, so one submit reports every
+    # mistake at once; the service checks them again (it is also called without a form).
+    def clean_phones(self):
+        return self._normalized("phones", normalize_phones, self.company, self.cleaned_data["phones"])
+
+    def clean_emails(self):
+        return self._normalized("emails", normalize_emails, self.cleaned_data["emails"])
+
+    @staticmethod
+    def _normalized(name, normalize, *args):
+        try:
+            return normalize(*args)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(error.error_dict[name] if hasattr(error, "error_dict") else error) from None
 
     def clean(self):
         cleaned = super().clean()
@@ -136,8 +170,14 @@ class CustomerForm(forms.ModelForm):
         return cleaned
 
     def _post_clean(self):
-        # The service validates and saves the model; the form only checks its own fields.
-        pass
+        # The service validates and saves the model. Here only the model fields' own validators
+        # run (on a throwaway instance, without the company), so their errors join the others.
+        fields = self.customer_fields()
+        exclude = {field.name for field in Customer._meta.fields if field.name not in fields}
+        try:
+            Customer(**fields).clean_fields(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)
 
     def customer_fields(self) -> dict:
         skip = {"phones", "emails", "labels"}
@@ -302,7 +342,9 @@ class PanelForm(forms.Form):
 
     action = forms.ChoiceField(choices=ACTIONS)
     selected = IdListField()
-    label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(), required=False)
+    label = forms.ModelChoiceField(
+        label=_("Label"), queryset=Label.objects.none(), required=False, empty_label=_("Choose a label")
+    )
     text = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     priority = forms.TypedChoiceField(
         label=_("Priority"), coerce=int, choices=Note.Priority.choices, required=False, empty_value=Note.Priority.NONE

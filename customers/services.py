@@ -89,6 +89,23 @@ def normalize_emails(raw_emails: Iterable[str]) -> list[str]:
     return emails
 
 
+def _normalize_contacts(company: Company, phones: Iterable[str], emails: Iterable[str]) -> tuple[list, list]:
+    """Both lists normalized; a bad phone and a bad email are reported together."""
+    errors: dict[str, list] = {}
+    normalized: dict[str, list[str]] = {"phones": [], "emails": []}
+    for name, normalize in (
+        ("phones", lambda: normalize_phones(company, phones)),
+        ("emails", lambda: normalize_emails(emails)),
+    ):
+        try:
+            normalized[name] = normalize()
+        except ValidationError as error:
+            errors.update(error.error_dict)
+    if errors:
+        raise ValidationError(errors)
+    return normalized["phones"], normalized["emails"]
+
+
 def _check_contacts_are_free(
     company: Company, customer: Customer | None, phones: Sequence[str], emails: Sequence[str]
 ) -> None:
@@ -171,8 +188,7 @@ def create_customer(
     labels: Iterable[Label] = (),
     actor=None,
 ) -> Customer:
-    phones = normalize_phones(company, phones)
-    emails = normalize_emails(emails)
+    phones, emails = _normalize_contacts(company, phones, emails)
     try:
         with transaction.atomic():
             _check_contacts_are_free(company, None, phones, emails)
@@ -197,8 +213,7 @@ def update_customer(
     labels: Iterable[Label] | None = None,
     actor=None,
 ) -> Customer:
-    phones = normalize_phones(company, phones)
-    emails = normalize_emails(emails)
+    phones, emails = _normalize_contacts(company, phones, emails)
     try:
         with transaction.atomic():
             customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)

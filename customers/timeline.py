@@ -15,10 +15,15 @@ from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from companies.formats import format_percent
 from companies.models import Company
 from customers.models import Customer, CustomerEvent, CustomerMerge, Note
 
 PAGE_SIZE = 20
+
+
+# A line folds at most this many entries; a page looks this far past its end to finish one.
+LONGEST_FOLD = 8
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,20 @@ class Entry:
     actor: object = None
     obj: object = None
     data: dict = field(default_factory=dict)
+    # Entries next to each other with the same key show as one line, made by FOLDERS[kind].
+    fold: object = None
+    since: datetime | None = None  # a folded line: the moment of its oldest entry
+
+    @property
+    def cursor(self) -> datetime:
+        """Where the next, older page starts."""
+        return self.since or self.when
 
 
 Source = Callable[[Company, Customer, datetime | None, int], list[Entry]]
 SOURCES: list[Source] = []
+Folder = Callable[[list[Entry]], Entry]
+FOLDERS: dict[str, Folder] = {}
 
 
 def register(source: Source) -> Source:
@@ -40,11 +55,38 @@ def register(source: Source) -> Source:
     return source
 
 
+def register_folder(kind: str) -> Callable[[Folder], Folder]:
+    """`folder(run)` turns a run of entries (newest first, same fold key, nothing else between) into one."""
+
+    def decorator(folder: Folder) -> Folder:
+        FOLDERS[kind] = folder
+        return folder
+
+    return decorator
+
+
 def timeline(company: Company, customer: Customer, *, before: datetime | None = None, size: int = PAGE_SIZE):
-    """One page of entries, newest first, and whether there are older ones."""
-    streams = [source(company, customer, before, size + 1) for source in SOURCES]
-    entries = list(islice(merge(*streams, key=lambda entry: entry.when, reverse=True), size + 1))
-    return entries[:size], len(entries) > size
+    """One page of lines, newest first, and whether there are older ones.
+
+    A page is at most `size` lines and `2 × size` entries; a run of foldable entries is never cut
+    in two by the page's end (up to LONGEST_FOLD of them), so `cursor` of the last line continues.
+    """
+    budget = 2 * size
+    limit = budget + LONGEST_FOLD + 1
+    streams = [source(company, customer, before, limit) for source in SOURCES]
+    entries = list(islice(merge(*streams, key=lambda entry: entry.when, reverse=True), limit))
+    lines: list[Entry] = []
+    start = 0
+    while start < len(entries) and len(lines) < size and start < budget:
+        end = start + 1
+        key = entries[start].fold
+        if key is not None:
+            while end < len(entries) and end - start < LONGEST_FOLD and entries[end].fold == key:
+                end += 1
+        run = entries[start:end]
+        lines.append(run[0] if len(run) == 1 else FOLDERS[run[0].kind](run))
+        start = end
+    return lines, start < len(entries)
 
 
 def _before(queryset, before):
@@ -109,6 +151,8 @@ def _shown(model_field, value: str) -> str:
     kind = model_field.get_internal_type()
     if value in ("True", "False") and kind == "BooleanField":
         return str(_("yes") if value == "True" else _("no"))
+    if value and kind == "DecimalField":
+        return format_percent(value)  # 10.00 was stored; the reader sees 10
     if value and kind == "DateTimeField" and (moment := parse_datetime(value)):
         return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
     return value

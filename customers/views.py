@@ -283,7 +283,7 @@ def customer_timeline(request, pk):
     except ValueError:  # well-formed but impossible, like the 31st of February
         before = None
     entries, more = timeline(request.company, customer, before=before)
-    context = {"customer": customer, "entries": entries, "more": more, "older": entries[-1].when if more else None}
+    context = {"customer": customer, "entries": entries, "more": more, "older": entries[-1].cursor if more else None}
     return render(request, "customers/partials/timeline.html", context)
 
 
@@ -374,7 +374,7 @@ def customer_erase(request, pk):
 
 @company_view()
 def customer_create(request):
-    form = CustomerForm(request.POST or None)
+    form = CustomerForm(request.POST or None, company=request.company)
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.create_customer(
@@ -396,7 +396,7 @@ def customer_create(request):
 @company_view()
 def customer_edit(request, pk):
     customer = customer_for_card(request.company, pk)
-    form = CustomerForm(request.POST or None, instance=customer)
+    form = CustomerForm(request.POST or None, instance=customer, company=request.company)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_customer(

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from companies.formats import format_number
 from companies.models import Company
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label
 from customers.services import (
@@ -165,7 +166,7 @@ def confirm_import(company: Company, *, source: Import, user) -> Import:
     if source.rejected and source.on_error == Import.OnError.STOP:
         raise ValidationError(
             _("%(count)s rows are bad and you chose to import nothing while any row is bad.")
-            % {"count": source.rejected}
+            % {"count": format_number(source.rejected)}
         )
     source.status, source.rows_done, source.heartbeat_at = Import.Status.APPLYING, 0, timezone.now()
     source.save(update_fields=["status", "rows_done", "heartbeat_at"])

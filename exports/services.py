@@ -85,7 +85,7 @@ def request_export(
         if found is None:
             raise ValidationError(_("That segment does not exist or is not shared with you."))
         export.segment, export.query = found, found.query  # the segment as it is now
-        export.description = _("Segment “%(name)s”") % {"name": found.name}
+        export.description = _("Segment “%(name)s”") % {"name": found.display_name}
     elif audience == Export.Audience.SELECTION:
         chosen = sorted(set(ids))
         if not chosen:

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from companies.formats import format_money
 from companies.models import CURRENCY_CHOICES, Company
 from orders.images import PreparedImage, prepare_product_image
 from orders.models import MAX_QUANTITY, Category, Order, Product
@@ -56,7 +57,9 @@ class CategoryForm(forms.ModelForm):
 
 
 class LineForm(forms.Form):
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.none(), required=False, empty_label=_("Choose a product")
+    )
     name = forms.CharField(label=_("or a free line"), max_length=255, required=False)
     unit_price = forms.DecimalField(
         label=_("Price"), max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False
@@ -66,7 +69,7 @@ class LineForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.filter(is_active=True).order_by("name")
-        self.fields["product"].label_from_instance = lambda p: f"{p.name} — {p.price} {p.currency}"
+        self.fields["product"].label_from_instance = lambda p: f"{p.name} — {format_money(p.price, p.currency)}"
 
     def clean(self):
         cleaned = super().clean()
@@ -95,9 +98,11 @@ class OrderForm(forms.Form):
     currency = forms.ChoiceField(
         label=_("Currency"), choices=[("", _("Customer's or company's")), *CURRENCY_CHOICES], required=False
     )
-    payment_method = forms.ChoiceField(label=_("Payment"), choices=[("", "—"), *Order.Payment.choices], required=False)
+    payment_method = forms.ChoiceField(
+        label=_("Payment"), choices=[("", _("Choose a payment method")), *Order.Payment.choices], required=False
+    )
     delivery_method = forms.ChoiceField(
-        label=_("Delivery"), choices=[("", "—"), *Order.Delivery.choices], required=False
+        label=_("Delivery"), choices=[("", _("Choose a delivery method")), *Order.Delivery.choices], required=False
     )
     comment = forms.CharField(
         label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})

@@ -1,6 +1,6 @@
 """Orders on the customer's timeline: each order placed, and each later change of its status."""
 
-from customers.timeline import Entry, register
+from customers.timeline import Entry, register, register_folder
 from orders.models import Order, OrderStatusChange
 
 
@@ -22,6 +22,34 @@ def order_status_changes(company, customer, before, limit):
     if before:
         changes = changes.filter(created_at__lt=before)
     return [
-        Entry(change.created_at, "order_status", change.actor, change)
+        Entry(
+            change.created_at,
+            "order_status",
+            change.actor,
+            change,
+            {"statuses": [_label(change.from_status), _label(change.to_status)]},
+            fold=("order_status", change.order_id),
+        )
         for change in changes.select_related("actor", "order").order_by("-created_at", "-id")[:limit]
     ]
+
+
+@register_folder("order_status")
+def fold_status_changes(run: list[Entry]) -> Entry:
+    """One order's changes in a row: "#886: New → Confirmed → In production → Shipped"."""
+    oldest_first = run[::-1]
+    statuses = [oldest_first[0].data["statuses"][0], *(entry.data["statuses"][-1] for entry in oldest_first)]
+    actors = {entry.actor for entry in run}
+    return Entry(
+        run[0].when,
+        "order_status",
+        run[0].actor if len(actors) == 1 else None,
+        run[0].obj,
+        {"statuses": statuses},
+        fold=run[0].fold,
+        since=run[-1].when,
+    )
+
+
+def _label(status: str):
+    return Order.Status(status).label if status in Order.Status.values else status

@@ -112,7 +112,8 @@ def order_create(request):
     customer = get_object_or_404(Customer, pk=request.GET.get("customer") or 0)
     form = OrderForm(request.POST or None)
     lines = LineFormSet(request.POST or None, prefix="lines")
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
+    # Both are validated on every submit, so the order's and the lines' mistakes show together.
+    if request.method == "POST" and all([form.is_valid(), lines.is_valid()]):
         try:
             order = services.place_order(
                 request.company,

@@ -1,6 +1,9 @@
+from functools import cache
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
@@ -51,12 +54,30 @@ class Segment(models.Model):
         indexes = [models.Index(fields=["company", "position"], name="segment_position_idx")]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
     def get_absolute_url(self) -> str:
         """The customer list with this segment's criteria applied."""
         return reverse("customers:list") + "?" + "&".join(filter(None, [self.query, f"segment={self.pk}"]))
 
     @property
+    def display_name(self) -> str:
+        """A default group is shown in the reader's language until someone renames it: its stored
+        name is then no longer the group's name in any of the languages the app ships."""
+        if self.default and self.name in default_names(self.default):
+            return str(Segment.Default(self.default).label)
+        return self.name
+
+    @property
     def is_shared(self) -> bool:
         return self.owner_id is None
+
+
+@cache
+def default_names(key: str) -> frozenset[str]:
+    """A default group's name in every language the app ships (as created in that language)."""
+    names = set()
+    for code, _language in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(str(Segment.Default(key).label))
+    return frozenset(names)

@@ -89,7 +89,7 @@ def segment_update(request, pk):
 @company_view()
 def segment_rename(request, pk):
     segment = _manageable(request, pk)
-    form = RenameForm(request.POST or None, initial={"name": segment.name})
+    form = RenameForm(request.POST or None, initial={"name": segment.display_name})
     if request.method == "POST" and form.is_valid():
         try:
             services.rename_segment(

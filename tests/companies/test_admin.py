@@ -49,3 +49,35 @@ def test_a_portal_admin_moves_a_company_to_the_paid_plan(world, portal_admin_cli
 def test_staff_members_of_companies_are_not_portal_admins(world, owner_client):
     response = owner_client.get(reverse("admin:companies_company_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_portal_admins_list_orders_products_segments_exports_and_imports_across_companies(world, portal_admin_client):
+    from decimal import Decimal
+
+    from exports.models import Export, Import
+    from orders.models import Product
+    from orders.services import Line, place_order
+
+    for company in (world.company_a, world.company_b):
+        product = Product.objects.create(company=company, name=f"Rose {company.name}", price=Decimal(5), currency="RUB")
+        customer = make_customer(company, name=f"Buyer {company.name}", phones=["+79161234567"])
+        place_order(company, customer=customer, lines=[Line(quantity=1, product_id=product.pk)], source="staff")
+        Export.objects.create(company=company, language="en", audience="all", description=f"All of {company.name}")
+        Import.objects.create(company=company, language="en", original_name=f"{company.name}.xlsx")
+    pages = {  # a search term, a filter, and what company B's row shows
+        "orders_order": ("Buyer", "status__exact=new", "Buyer Beta Tools"),
+        "orders_product": ("Rose", "is_active__exact=1", "Rose Beta Tools"),
+        "segments_segment": ("Loyal", "default__exact=loyal", None),
+        "exports_export": ("All of", "status__exact=pending", "All of Beta Tools"),
+        "exports_import": ("xlsx", "status__exact=mapping", "Beta Tools.xlsx"),
+    }
+    for name, (term, condition, row_of_b) in pages.items():
+        url = reverse(f"admin:{name}_changelist")
+        response = portal_admin_client.get(f"{url}?q={term}&{condition}&company__id__exact={world.company_a.pk}")
+        assert response.status_code == 200, name
+        page = response.content.decode()
+        assert "result-list" in page or "result_list" in page, name
+        if row_of_b:
+            assert row_of_b.replace("Beta Tools", "Alpha Flowers") in page, name
+            assert row_of_b not in page, name
+            assert row_of_b in portal_admin_client.get(url).content.decode(), name

@@ -1,5 +1,6 @@
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.urls import reverse
 from django.utils import timezone
@@ -121,3 +122,70 @@ def test_the_timeline_is_paged_by_the_moment_of_its_last_entry(world, owner_clie
     # A cursor that is not a moment starts from the newest entry again.
     for bad in ("yesterday", "2026-02-31T10:00:00+00:00"):
         assert owner_client.get(url, {"before": bad}).content.decode().count('data-testid="timeline-entry"') == 20
+
+
+def _order_with_changes(company, customer, actor, statuses, start, step=timedelta(minutes=10)):
+    """An order placed at `start` whose status then moves through `statuses`, one step apart."""
+    order = place_order(
+        company, customer=customer, lines=[Line(name="Rose", quantity=1, unit_price=Decimal("100"))], source="staff"
+    )
+    Order.objects.filter(pk=order.pk).update(created_at=start)
+    OrderStatusChange.objects.filter(order=order).update(created_at=start)
+    CustomerEvent.objects.filter(customer=customer).update(created_at=start - timedelta(days=1))
+    for n, status in enumerate(statuses, start=1):
+        change_order_status(company, order=order, status=status, actor=actor)
+        OrderStatusChange.objects.filter(order=order, to_status=status).update(created_at=start + n * step)
+    return order
+
+
+def test_consecutive_status_changes_of_an_order_fold_into_one_line(world, owner_client, django_assert_max_num_queries):
+    company = world.company_a
+    anna = make_customer(company, name="Anna", phones=["+79160000001"])
+    start = timezone.now() - timedelta(days=3)
+    order = _order_with_changes(
+        company, anna, world.manager_a, ["confirmed", "in_production", "shipped", "completed"], start
+    )
+    # A note between "shipped" and "completed" breaks the run in two.
+    note = add_note(company, customer=anna, text="Asked about delivery", priority=0, actor=world.owner_a)
+    Note.objects.filter(pk=note.pk).update(created_at=start + timedelta(minutes=35))
+
+    entries, _more = timeline(company, anna)
+    assert [(entry.kind, entry.data.get("statuses")) for entry in entries[:3]] == [
+        ("order_status", ["Shipped", "Completed"]),
+        ("note", None),
+        ("order_status", ["New", "Confirmed", "In production", "Shipped"]),
+    ]
+    assert entries[2].actor == world.manager_a and entries[2].cursor == start + timedelta(minutes=10)
+
+    url = reverse("customers:timeline", args=[anna.pk])
+    with django_assert_max_num_queries(12):
+        page = owner_client.get(url).content.decode()
+    assert f"Order #{order.number}: New → Confirmed → In production → Shipped" in page
+    assert f"Order #{order.number}: Shipped → Completed" in page
+
+
+def test_a_page_never_cuts_a_folded_run_and_the_next_page_goes_on_after_it(world, owner_client):
+    company = world.company_a
+    anna = make_customer(company, name="Anna", phones=["+79160000001"])
+    now = timezone.now()
+    for n in range(19):  # the 19 newest lines are notes
+        note = add_note(company, customer=anna, text=f"Note {n}", priority=0, actor=world.owner_a)
+        Note.objects.filter(pk=note.pk).update(created_at=now - timedelta(minutes=n))
+    # The 20th line folds the order's four changes; older still, its placement and the customer's
+    # automatic status change.
+    older = _order_with_changes(
+        company, anna, world.owner_a, ["confirmed", "in_production", "shipped", "completed"], now - timedelta(days=1)
+    )
+    first, more = timeline(company, anna)
+    assert len(first) == 20 and more
+    assert first[-1].data["statuses"] == ["New", "Confirmed", "In production", "Shipped", "Completed"]
+    rest, more = timeline(company, anna, before=first[-1].cursor)
+    assert [entry.kind for entry in rest] == ["order", "event"] and rest[0].obj == older and not more
+
+    url = reverse("customers:timeline", args=[anna.pk])
+    page = owner_client.get(url).content.decode()
+    assert page.count('data-testid="timeline-entry"') == 20 and "Show older" in page
+    cursor = first[-1].cursor.isoformat()
+    assert "?before=" + quote(cursor, safe="") in page
+    older_page = owner_client.get(url, {"before": cursor}).content.decode()
+    assert older_page.count('data-testid="timeline-entry"') == 2 and "placed" in older_page

@@ -119,6 +119,28 @@ def test_bad_input_shows_an_error_and_saves_nothing(world, owner_client, overrid
     assert not Customer.objects.exists()
 
 
+def test_one_submit_reports_a_bad_phone_a_bad_email_and_a_bad_field_together(world, owner_client):
+    response = owner_client.post(
+        reverse("customers:create"), customer_form(phones=["12"], emails=["nope"], discount_percent="150")
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "is not a valid phone number" in page
+    assert "“nope” is not a valid email address" in page
+    assert "less than or equal to 100" in page
+    assert not Customer.objects.exists()
+
+
+def test_the_service_reports_a_bad_phone_and_a_bad_email_together(world):
+    from django.core.exceptions import ValidationError
+
+    from customers.services import create_customer
+
+    with pytest.raises(ValidationError) as caught:
+        create_customer(world.company_a, fields={"full_name": "X"}, phones=["12"], emails=["nope"])
+    assert set(caught.value.message_dict) == {"phones", "emails"}
+
+
 def test_a_phone_of_another_customer_is_refused_naming_them(world, owner_client, customer_a):
     response = owner_client.post(reverse("customers:create"), customer_form(phones=["89161234567"]))
     assert "already belongs to Anna Smirnova" in response.content.decode()

@@ -29,11 +29,11 @@ def test_staff_land_on_the_start_page_and_follow_a_figure(transactional_db, live
     sign_in(page, base)
     expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
     expect(page.get_by_test_id("new-this-week")).to_have_text("2")
-    expect(page.get_by_test_id("revenue-total")).to_have_text("6,000.00")
+    expect(page.get_by_test_id("revenue-total")).to_have_text("RUB\xa06,000.00")
     expect(page.get_by_test_id("urgent-note")).to_contain_text("Call before delivery")
     # Each bar is a link a screen reader announces with its week, sum and orders.
     this_week = page.get_by_test_id("revenue-week").last
-    expect(this_week).to_have_attribute("aria-label", re.compile(r"^\d+ \w+ – \d+ \w+: 6,000\.00 RUB, 2 orders$"))
+    expect(this_week).to_have_attribute("aria-label", re.compile(r"^\d+ \w+ – \d+ \w+: RUB\xa06,000\.00, 2 orders$"))
 
     page.get_by_test_id("waiting-shipped").click()
     expect(page).to_have_url(f"{base}/orders/?status=shipped")

@@ -78,6 +78,15 @@ def test_bad_order_input_is_refused_and_nothing_is_written(world, owner_client, 
     assert not Order.objects.exists()
 
 
+def test_the_order_fields_and_the_lines_report_their_mistakes_together(world, owner_client, shop):
+    data = {**lines_data({"product": str(shop["rose"].pk)}), "payment_method": "bitcoin"}
+    response = owner_client.post(reverse("orders:create") + f"?customer={shop['customer'].pk}", data)
+    page = response.content.decode()
+    assert "Enter a quantity" in page
+    assert "Select a valid choice" in page
+    assert not Order.objects.exists()
+
+
 def test_a_currency_without_a_rate_is_explained(world, owner_client, shop):
     data = {**lines_data({"product": shop["rose"].pk, "quantity": "1"}), "currency": "EUR"}
     response = owner_client.post(reverse("orders:create") + f"?customer={shop['customer'].pk}", data)

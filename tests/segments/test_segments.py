@@ -5,13 +5,14 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from customers.models import Customer
 from orders.models import Order, Product
 from orders.services import Line, place_order
 from segments.models import Segment
 from segments.queries import audience, filter_of
+from segments.services import restore_default_segments
 from tests.factories import CompanyFactory, LabelFactory, make_customer
 
 LIST = reverse("customers:list")
@@ -185,3 +186,28 @@ def test_bulk_label_on_every_match_uses_the_filter(world, owner_client):
         {"action": "add", "label": label.pk, "all_matching": "1", "filter_query": "region=Tver"},
     )
     assert set(Customer.objects.filter(labels=label).values_list("full_name", flat=True)) == {"A"}
+
+
+def test_an_english_reader_sees_a_russian_created_default_group_in_english(world, owner_client):
+    with translation.override("ru"):
+        restore_default_segments(world.company_a)
+    Segment.objects.filter(company=world.company_a, default="loyal").update(name="Постоянные")
+    Segment.objects.filter(company=world.company_a, default="new").update(name="Новые")
+    page = owner_client.get(reverse("segments:list")).content.decode()
+    assert "Loyal" in page and "Постоянные" not in page
+    assert "Новые" not in page
+    world.owner_a.language = "ru"
+    world.owner_a.save()
+    page = owner_client.get(reverse("segments:list")).content.decode()
+    assert "Постоянные" in page
+
+
+def test_a_renamed_default_group_keeps_its_name_in_every_language(world, owner_client):
+    loyal = default(world.company_a, "loyal")
+    owner_client.post(reverse("segments:rename", args=[loyal.pk]), {"name": "Regulars"})
+    assert "Regulars" in owner_client.get(reverse("segments:list")).content.decode()
+    world.owner_a.language = "ru"
+    world.owner_a.save()
+    page = owner_client.get(reverse("segments:list")).content.decode()
+    assert "Regulars" in page and "Постоянные" not in page
+    assert "Regulars" in owner_client.get(reverse("segments:bar")).content.decode()

@@ -11,21 +11,28 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.utils import timezone
-from django_scopes import scopes_disabled
+from django.http import QueryDict
+from django.utils import timezone, translation
+from django_scopes import scope, scopes_disabled
 
 from companies.models import Company, ExchangeRate, Membership, User
 from customers import duplicates
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, DuplicateCandidate, Label, Note
 from customers.services import build_search_document
+from exports.models import Export
+from exports.services import request_export
 from orders.models import Order, OrderItem, OrderStatusChange, Product
+from orders.demo import add_demo_catalog
 from orders.services import money, rebuild_order_days
+from quicklinks.services import issue_link
+from segments.services import create_segment
 
 DEMO_PASSWORD = "demo-password"
 OWNER_EMAIL = "owner@demo.example"
 MANAGER_EMAIL = "manager@demo.example"
 PORTAL_ADMIN_EMAIL = "admin@portal.example"
 BATCH = 5000
+SHOWCASE_LINKS = 12
 COPY_BATCH = 20_000
 # From this many customers on, PostgreSQL loads without foreign keys and plain indexes, then adds them.
 BULK_LOAD_CUSTOMERS = 100_000
@@ -169,6 +176,11 @@ NOTES = [
     "День рождения в этом месяце — предложить подарок.",
     "Оплачивает по счёту, нужен УПД.",
 ]
+URGENT_NOTES = [
+    "Срочно перезвонить: претензия по последнему заказу.",
+    "Аллергия на лилии — не класть в букеты!",
+    "Ждёт возврата предоплаты, обещали до пятницы.",
+]
 DOMAINS = ["mail.example", "inbox.example", "post.example", "corp.example"]
 # Units of the base currency (RUB) per unit.
 RATES = {"USD": Decimal("92.500000"), "EUR": Decimal("100.200000")}
@@ -260,8 +272,14 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if the demo company exists.")
         parser.add_argument("--replace", action="store_true", help="Delete the demo company first if it exists.")
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--catalog-products",
+            type=int,
+            default=120,
+            help="Products with pictures added to the catalog's categories, to page through (default 120).",
+        )
 
-    def handle(self, *args, customers, company, if_empty, replace, seed, **options):
+    def handle(self, *args, customers, company, if_empty, replace, seed, catalog_products, **options):
         if customers < 0:
             raise CommandError("--customers must be zero or more")
         # Seeding creates companies and users, which no company scope can cover.
@@ -281,6 +299,9 @@ class Command(BaseCommand):
             twins = min(customers // 2, max(3, customers // 500))
             self._create_customers(demo, customers - twins, random.Random(seed))
             self._add_legacy_twins(demo, twins)
+            self._add_showcase(demo)
+            # After the orders, which stay on the original products (and so do the benchmarks).
+            add_demo_catalog(demo, extra_products=catalog_products)
             if connection.vendor == "postgresql":
                 started = time.monotonic()
                 self._refresh_statistics()
@@ -370,10 +391,11 @@ class Command(BaseCommand):
         originals = (
             CustomerPhone.objects.filter(company=company, number__startswith="+7", position=0)
             .order_by("customer_id")
-            .values_list("number", "customer__full_name")[:wanted]
+            .values_list("number", "customer__full_name", "customer__created_at")[:wanted]
         )
+        now = timezone.now()
         twins, numbers = [], []
-        for number, name in originals:
+        for number, name, original_created in originals:
             legacy = "+1" + number[2:]
             twins.append(
                 Customer(
@@ -381,10 +403,12 @@ class Command(BaseCommand):
                     full_name=name,
                     acquisition_channel=Customer.Channel.IMPORT,
                     search_document=build_search_document(name, [legacy], []),
+                    # Imported a while after the original, not among the newest cards at the top.
+                    created_at=original_created + (now - original_created) * 0.4,
                 )
             )
             numbers.append(legacy)
-        with transaction.atomic():
+        with transaction.atomic(), _keep_given_created_at():
             Customer.objects.bulk_create(twins)
             CustomerPhone.objects.bulk_create(
                 [
@@ -395,6 +419,28 @@ class Command(BaseCommand):
         started = time.monotonic()
         found = duplicates.scan(company)
         self.stdout.write(f"  {found} possible duplicates found in {time.monotonic() - started:.1f}s")
+
+    def _add_showcase(self, company: Company) -> None:
+        """What the data itself does not show: a saved segment, quick links and an export in the
+        log. A fixed handful of rows through the app's services, whatever the number of customers."""
+        owner = User.objects.get(email=OWNER_EMAIL)
+        with scope(company=company), translation.override(company.language):
+            vip = Label.objects.get(company=company, name="VIP")
+            create_segment(
+                company, name="VIP", query=QueryDict(f"labels_mode=any&labels={vip.pk}"), shared=True, actor=owner
+            )
+            first = list(
+                Customer.objects.filter(company=company, is_blocked=False, phones__isnull=False)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+                .distinct()[:SHOWCASE_LINKS]
+            )
+            for customer in Customer.objects.filter(pk__in=first):
+                issue_link(company, customer=customer, actor=owner)
+            try:
+                request_export(company, user=owner, audience=Export.Audience.SELECTION, ids=first)
+            except Exception as error:  # the demo works without it, e.g. with no worker or storage
+                self.stderr.write(f"  no demo export: {error}")
 
     def _refresh_statistics(self):
         """Fresh planner statistics, a set visibility map and an empty GIN pending list.
@@ -454,6 +500,16 @@ class _Record(NamedTuple):
 PLACEHOLDER_NUMBERS = 1_000_000_000
 SOURCES = ["staff", "staff", "staff", "quick_link", "quick_link", "message", "import"]
 PAYMENTS = ["", "cash", "card", "card", "transfer", "online"]
+FULL_PATH = ["new", "confirmed", "in_production", "shipped", "completed"]
+CANCELLED_SHARE = 0.08
+# Of the orders not cancelled, the share completed by age (days): about 70% of all orders end
+# completed, the older the likelier; the rest are new, confirmed, in production or shipped.
+COMPLETED_BY_AGE = [(365, 0.88), (90, 0.8), (21, 0.65), (7, 0.3), (0, 0.08)]
+BLOCK_REASONS = ["Не выкупил два заказа", "Грубил курьеру", "Оплата не прошла трижды"]
+CONSENT_SOURCES = ["told_staff", "order_form", "order_form", "written", "import"]
+# One customer in BIRTHDAY_EVERY has a birthday in the next two weeks, for the birthday filter.
+BIRTHDAY_EVERY = 25
+BLOCKED_EVERY = 97
 DELIVERIES = ["", "pickup", "courier", "courier", "post"]
 
 
@@ -463,12 +519,12 @@ def _order_record(rng, *, catalog, created, now, currency, discount, name, phone
     total = sum((money(price * qty) for _p, qty, price in items), Decimal("0"))
     rate = catalog.rates[currency]
     age = now - created
-    if rng.random() < 0.08:
-        path = ["new", "cancelled"]
-    elif age > timedelta(days=21):
-        path = ["new", "confirmed", "in_production", "shipped", "completed"]
+    if rng.random() < CANCELLED_SHARE:
+        path = [*FULL_PATH[: rng.choice([1, 1, 2, 3])], "cancelled"]
+    elif rng.random() < next(share for days, share in COMPLETED_BY_AGE if age >= timedelta(days=days)):
+        path = FULL_PATH
     else:
-        path = ["new", "confirmed", "in_production", "shipped"][: rng.randint(1, 4)]
+        path = FULL_PATH[: rng.choices([1, 2, 3, 4], weights=[3, 3, 2, 2])[0]]
     # The history: placed, then a step every few hours, never in the future.
     history, when = [("", "new", created)], created
     for previous, status in itertools.pairwise(path):
@@ -494,6 +550,16 @@ def _order_record(rng, *, catalog, created, now, currency, discount, name, phone
     return _Order(fields, items, history)
 
 
+def _birthday_soon(now, i: int, rng: random.Random):
+    """A birthday within the next two weeks, 20 to 60 years ago."""
+    day = timezone.localdate(now) + timedelta(days=(i // BIRTHDAY_EVERY) % 14)
+    years = rng.randint(20, 60)
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # the 29th of February in a year that has none
+        return (day - timedelta(days=1)).replace(year=day.year - years)
+
+
 def _customer_record(i: int, rng: random.Random, now, label_count: int, catalog: _Catalog) -> _Record:
     female = rng.random() < 0.55
     first = rng.choice(FEMALE_FIRST if female else MALE_FIRST)
@@ -512,7 +578,9 @@ def _customer_record(i: int, rng: random.Random, now, label_count: int, catalog:
     emails = [email] if email else []
     # About three orders per customer on average, a few customers with many, some with none.
     count = min(int(rng.expovariate(0.27)), 60) if rng.random() < 0.9 else 0
-    first_at = min(created + timedelta(days=rng.random() * 30), now) if count else None
+    # The first order within a month of arriving (never in the future); a new customer has few yet.
+    first_at = created + min(timedelta(days=30), now - created) * rng.random() if count else None
+    count = min(count, 1 + (now - created).days // 14)
     orders = [
         _order_record(
             rng,
@@ -528,17 +596,30 @@ def _customer_record(i: int, rng: random.Random, now, label_count: int, catalog:
         for n in range(count)
     ]
     live = [o.fields for o in orders if o.fields["status"] != "cancelled"]
+    birthday = (now - timedelta(days=rng.randint(18 * 365, 70 * 365))).date() if rng.random() < 0.6 else None
+    if i % BIRTHDAY_EVERY == 3:
+        birthday = _birthday_soon(now, i, rng)
+    blocked = i % BLOCKED_EVERY == 5
+    sms_consent = rng.random() < 0.9
+    email_consent = bool(email) and rng.random() < 0.75
     fields = {
         "full_name": full_name,
         "gender": Customer.Gender.FEMALE.value if female else Customer.Gender.MALE.value,
-        "birthday": (now - timedelta(days=rng.randint(18 * 365, 70 * 365))).date() if rng.random() < 0.6 else None,
+        "birthday": birthday,
         "region": region,
         "city": city,
         "status": Customer.Status.CURRENT.value if live else Customer.Status.POTENTIAL.value,
         "temperature": rng.choice(["", "hot", "warm", "cold", "not_interested"]),
         "acquisition_channel": rng.choice(["order", "order", "quick_link", "message", "manual", "import"]),
-        "is_favourite": rng.random() < 0.03,
-        "sms_consent": rng.random() < 0.9,
+        "is_favourite": rng.random() < 0.03 or i % 50 == 1,
+        "is_blocked": blocked,
+        "blocked_reason": rng.choice(BLOCK_REASONS) if blocked else "",
+        "sms_consent": sms_consent,
+        "sms_consent_at": created if sms_consent else None,
+        "sms_consent_source": rng.choice(CONSENT_SOURCES) if sms_consent else "",
+        "email_consent": email_consent,
+        "email_consent_at": created if email_consent else None,
+        "email_consent_source": rng.choice(CONSENT_SOURCES) if email_consent else "",
         "discount_percent": discount,
         "preferred_currency": preferred,
         "created_at": created,
@@ -552,6 +633,8 @@ def _customer_record(i: int, rng: random.Random, now, label_count: int, catalog:
     }
     picked = rng.sample(range(label_count), k=rng.choice([0, 0, 1, 1, 2])) if label_count else []
     note = (rng.choice(NOTES), rng.choice([0, 0, 1, 2])) if rng.random() < 0.15 else None
+    if i % 40 == 2:  # a few high-priority notes, which the list shows next to the name
+        note = (rng.choice(URGENT_NOTES), 2)
     return _Record(fields, phones, emails, picked, note, orders)
 
 
