@@ -132,7 +132,7 @@ def test_revenue_by_week_counts_placed_orders_in_the_company_currency(world, own
     assert all(week.total == 0 for week in weeks[1:-2])
     page = response.content.decode()
     assert 'data-testid="revenue-total">RUB\xa02,700.00<' in page
-    assert "23 November – 29 November: RUB\xa01,900.00, 2 orders" in page
+    assert "23 Nov – 29 Nov: RUB\xa01,900.00, 2 orders" in page
 
 
 def test_each_week_links_to_its_orders(world, owner_client, shop):

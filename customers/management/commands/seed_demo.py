@@ -21,8 +21,8 @@ from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPho
 from customers.services import build_search_document
 from exports.models import Export
 from exports.services import request_export
-from orders.models import Order, OrderItem, OrderStatusChange, Product
 from orders.demo import add_demo_catalog
+from orders.models import Order, OrderItem, OrderStatusChange, Product
 from orders.services import money, rebuild_order_days
 from quicklinks.services import issue_link
 from segments.services import create_segment
