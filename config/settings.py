@@ -228,5 +228,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Routine 403s and 404s log one line, not a traceback; server errors keep theirs.
-    "loggers": {"django.request": {"filters": ["client_errors_without_traceback"]}},
+    "loggers": {
+        "django.request": {"filters": ["client_errors_without_traceback"]},
+        # Tasks run inline (no REDIS_URL) would log every success into the web console.
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
+    },
 }
