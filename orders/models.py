@@ -140,6 +140,9 @@ class Order(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The quick-link checkout this order came from: the same cart sent twice (a double click, a
+    # browser's retry) finds this order instead of placing a second one.
+    checkout_key = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = ScopedManager(company="company")
 
@@ -149,6 +152,11 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["company", "number"], name="order_company_number_uniq"),
+            models.UniqueConstraint(
+                fields=["company", "checkout_key"],
+                condition=models.Q(checkout_key__isnull=False),
+                name="order_checkout_key_uniq",
+            ),
             models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_not_negative"),
         ]
         indexes = [

@@ -92,10 +92,15 @@ def place_order(
     delivery_method: str = "",
     comment: str = "",
     actor=None,
+    checkout_key: uuid.UUID | None = None,
 ) -> Order:
     """The one path for an order. Identifies the customer by phone or email unless given one,
     prices every catalog line from the catalog (nothing the browser says about prices counts),
-    and keeps the customer's figures in step."""
+    and keeps the customer's figures in step.
+
+    With a `checkout_key`, placing is idempotent: an order of this customer with that key is
+    returned as it is. Requests sent together queue on the customer's row lock, so the later ones
+    find the first one's order; the unique constraint on the key holds even without the lock."""
     lines = [line for line in lines if line.quantity != 0 or line.product_id or line.name]
     _check_lines(lines, allow_free=source == Order.Source.STAFF)
     with transaction.atomic():
@@ -104,6 +109,10 @@ def place_order(
                 company, name=name, phones=phones, emails=emails, source=_channel_for(source)
             )
         customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
+        if checkout_key is not None:
+            placed = Order.objects.filter(company=company, customer=customer, checkout_key=checkout_key).first()
+            if placed is not None:
+                return placed
         if source == Order.Source.QUICK_LINK and customer.is_blocked:
             raise ValidationError(_("This link does not take orders at the moment."), code="blocked")
         currency = currency or customer.preferred_currency or company.base_currency
@@ -172,6 +181,7 @@ def place_order(
             delivery_method=delivery_method,
             comment=comment.strip(),
             created_by=actor,
+            checkout_key=checkout_key,
         )
         order.full_clean(exclude=["company", "customer", "created_by"])
         order.save()

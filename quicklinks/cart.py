@@ -1,5 +1,6 @@
 """The quick-link cart lives in the visitor's session: product id → quantity, per link."""
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -23,6 +24,10 @@ def _key(link: QuickLink) -> str:
     return f"quicklink-cart:{link.pk}"
 
 
+def _checkout_key(link: QuickLink) -> str:
+    return f"quicklink-checkout:{link.pk}"
+
+
 def read(session, link: QuickLink) -> dict[int, int]:
     raw = session.get(_key(link), {})
     return {int(pk): int(quantity) for pk, quantity in raw.items() if str(pk).isdigit()}
@@ -30,10 +35,18 @@ def read(session, link: QuickLink) -> dict[int, int]:
 
 def write(session, link: QuickLink, cart: dict[int, int]) -> None:
     session[_key(link)] = {str(pk): quantity for pk, quantity in cart.items() if quantity > 0}
+    session.setdefault(_checkout_key(link), str(uuid.uuid4()))
 
 
 def clear(session, link: QuickLink) -> None:
+    """Empties the cart after its order is placed; the next cart gets a new checkout key."""
     session.pop(_key(link), None)
+    session.pop(_checkout_key(link), None)
+
+
+def checkout_key(session, link: QuickLink) -> str:
+    """The key the checkout form sends: one per cart, so sending it twice places one order."""
+    return session.get(_checkout_key(link), "")
 
 
 def set_quantity(session, link: QuickLink, product: Product, quantity: int) -> None:

@@ -1,5 +1,8 @@
 """Public pages behind a customer's quick order link: no sign-in, nothing changes on GET."""
 
+import math
+import time
+import uuid
 from functools import wraps
 
 from django.conf import settings
@@ -26,14 +29,21 @@ from quicklinks.models import QuickLink
 from quicklinks.services import link_for_token, token_for
 
 
-def _over_rate_limit(request) -> bool:
+def _seconds_over_rate_limit(request) -> int:
+    """0 while the client address is within its requests of the minute that began with its first
+    one, else the seconds until that minute ends, when it may try again."""
+    now = time.time()
     # REMOTE_ADDR only: a client-supplied X-Forwarded-For must not give it a fresh allowance.
     key = f"quicklinks:rate:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=60)
+    if cache.add(key, 0, timeout=60):
+        cache.set(f"{key}:start", now, timeout=60)
     try:
-        return cache.incr(key) > settings.QUICKLINK_REQUESTS_PER_MINUTE
+        over = cache.incr(key) > settings.QUICKLINK_REQUESTS_PER_MINUTE
     except ValueError:
-        return False
+        return 0
+    if not over:
+        return 0
+    return max(1, math.ceil(cache.get(f"{key}:start", now) + 60 - now))
 
 
 def quicklink_view(view):
@@ -42,8 +52,9 @@ def quicklink_view(view):
 
     @wraps(view)
     def wrapped(request, token, *args, **kwargs):
-        if _over_rate_limit(request):
-            response = render(request, "quicklinks/rate_limited.html", status=429)
+        if wait := _seconds_over_rate_limit(request):
+            response = render(request, "quicklinks/rate_limited.html", {"retry_after": wait}, status=429)
+            response["Retry-After"] = str(wait)
         elif (link := link_for_token(token)) is None:
             response = render(request, "quicklinks/invalid.html", status=404)
         else:
@@ -120,6 +131,7 @@ def catalog(request, link: QuickLink):
         return render(request, "quicklinks/partials/products.html", context)
     context["cart_total"] = sum((line.total for line in context["lines"]), 0)
     context["cart_count"] = sum(line.quantity for line in context["lines"])
+    context["checkout_key"] = cart.checkout_key(request.session, link)
     context["orders"] = (
         Order.objects.filter(company=link.company, customer=link.customer)
         .prefetch_related("items")
@@ -169,7 +181,14 @@ def cart_set(request, link: QuickLink):
 @require_POST
 @quicklink_view
 def checkout(request, link: QuickLink):
+    key = _checkout_key(request)
+    placed = key and Order.objects.filter(company=link.company, customer=link.customer, checkout_key=key).first()
+    if placed:  # this cart was sent before (a double click, a retry): show its order
+        return _confirmation(request, link, placed)
     lines = cart.read(request.session, link)
+    if lines and str(key) != cart.checkout_key(request.session, link):
+        messages.error(request, _("Your cart has changed since this page was opened; check it and order again."))
+        return _back(link, "#cart")
     comment = request.POST.get("comment", "").strip()
     if len(comment) > 2000:
         messages.error(request, _("The comment can be at most 2000 characters long."))
@@ -182,11 +201,23 @@ def checkout(request, link: QuickLink):
             source=Order.Source.QUICK_LINK,
             currency=cart.currency_of(link),
             comment=comment,
+            checkout_key=key,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _back(link, "#cart")
     cart.clear(request.session, link)
+    return _confirmation(request, link, order)
+
+
+def _checkout_key(request) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(request.POST.get("checkout_key", ""))
+    except ValueError:
+        return None
+
+
+def _confirmation(request, link: QuickLink, order: Order):
     context = {"token": token_for(link), "company": link.company, "customer": link.customer, "order": order}
     return render(request, "quicklinks/confirmation.html", context)
 

@@ -1,6 +1,11 @@
+import re
+import threading
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -80,15 +85,35 @@ def test_the_whole_flow_places_an_order_priced_on_the_server(shop, client):
     client.post(cart, {"product": shop["vase"].pk, "quantity": 0})  # remove the line
     client.post(cart, {"product": shop["vase"].pk, "quantity": 1, "mode": "add"})
     checkout = reverse("quicklinks:checkout", args=[services.token_for(shop["link"])])
-    response = client.post(checkout, {"comment": "Ring first", "total": "1"})
+    key = checkout_key_on_the_page(client, shop)
+    response = client.post(checkout, {"comment": "Ring first", "total": "1", "checkout_key": key})
     order = Order.objects.get(company=shop["company"])
     assert f"#{order.number}" in response.content.decode()
     assert order.source == Order.Source.QUICK_LINK and order.comment == "Ring first"
     assert order.total == Decimal("1080.00")  # 3 × 90 + 810
     assert sorted((i.name, i.quantity) for i in order.items.all()) == [("Rose", 3), ("Vase", 1)]
+    # The same form sent again (a double click, a retry) shows the same order and places none.
+    again = client.post(checkout, {"comment": "Ring first", "checkout_key": key})
+    assert f"#{order.number}" in again.content.decode()
     # The cart is empty after checkout; checking out again places nothing.
     client.post(checkout, {})
     assert Order.objects.filter(company=shop["company"]).count() == 1
+
+
+def checkout_key_on_the_page(client, shop) -> str:
+    body = client.get(shop["path"]).content.decode()
+    return re.search(r'name="checkout_key" value="([0-9a-f-]{36})"', body).group(1)
+
+
+def test_a_cart_changed_since_the_page_was_opened_is_not_ordered(shop, client):
+    cart = reverse("quicklinks:cart", args=[services.token_for(shop["link"])])
+    client.post(cart, {"product": shop["rose"].pk, "quantity": 1, "mode": "add"})
+    checkout = reverse("quicklinks:checkout", args=[services.token_for(shop["link"])])
+    for stale in ("", "not-a-key", str(uuid.uuid4())):
+        response = client.post(checkout, {"checkout_key": stale}, follow=True)
+        assert "Your cart has changed since this page was opened" in response.content.decode()
+    assert not Order.objects.exists()
+    assert "Rose" in client.get(shop["path"]).content.decode()  # the cart is still there
 
 
 @pytest.mark.parametrize(
@@ -161,7 +186,10 @@ def test_requests_are_rate_limited_per_address_whatever_x_forwarded_for_says(sho
     client = Client(REMOTE_ADDR="10.9.8.7")
     statuses = [client.get(shop["path"], HTTP_X_FORWARDED_FOR=f"1.2.3.{i}").status_code for i in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
-    assert "Too many requests" in client.get(shop["path"]).content.decode()
+    refused = client.get(shop["path"])
+    assert "Too many requests" in refused.content.decode()
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert f"{refused['Retry-After']} s" in refused.content.decode()
     assert Client(REMOTE_ADDR="10.9.8.8").get(shop["path"]).status_code == 200
     cache.clear()
 
@@ -185,3 +213,34 @@ def test_another_companys_customer_has_no_panel(world, b_client, shop):
     url = reverse("quicklinks:panel", args=[shop["customer"].pk])
     assert b_client.post(url, {"action": "regenerate"}, headers={"HX-Request": "true"}).status_code == 404
     assert services.link_for_token(services.token_for(shop["link"])) is not None
+
+
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"), reason="needs PostgreSQL's row locks")
+def test_five_simultaneous_checkouts_of_one_cart_place_one_order(transactional_db, shop, client):
+    """A double click or a browser's retry sends the same cart again while the first is placed."""
+    cart = reverse("quicklinks:cart", args=[services.token_for(shop["link"])])
+    client.post(cart, {"product": shop["rose"].pk, "quantity": 2, "mode": "add"})
+    key = checkout_key_on_the_page(client, shop)
+    checkout = reverse("quicklinks:checkout", args=[services.token_for(shop["link"])])
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    start, answers = threading.Barrier(5), []
+
+    def send():
+        browser = Client()
+        browser.cookies[settings.SESSION_COOKIE_NAME] = session
+        start.wait()
+        try:
+            response = browser.post(checkout, {"checkout_key": key})
+            answers.append((response.status_code, response.content.decode()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    order = Order.objects.get(company=shop["company"])
+    assert order.items_count == 2
+    assert [status for status, _body in answers] == [200] * 5
+    assert all(f"#{order.number}" in body for _status, body in answers)
