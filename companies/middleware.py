@@ -50,5 +50,8 @@ class CompanyMiddleware:
             # Portal admins manage every company from the Django admin.
             with scopes_disabled():
                 return self.get_response(request)
+        if request.company is None:
+            # No scope at all: django-scopes reads scope(company=None) as "every company".
+            return self.get_response(request)
         with scope(company=request.company):
             return self.get_response(request)

@@ -135,3 +135,24 @@ def test_owners_and_admins_see_the_delete_button_managers_do_not(world, role):
     user = {"owner": world.owner_a, "admin": world.admin_a}[role]
     assert "bi-trash" in world.client_for(user).get(customer.get_absolute_url()).content.decode()
     assert "bi-trash" not in world.client_for(world.manager_a).get(customer.get_absolute_url()).content.decode()
+
+
+def test_a_request_without_a_company_opens_no_scope_so_tenant_queries_raise(rf):
+    """scope(company=None) would mean "every company" to django-scopes; no scope at all raises."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+    from django_scopes import scope
+    from django_scopes.exceptions import ScopeError
+
+    from companies.middleware import CompanyMiddleware
+    from customers.models import Customer
+
+    request = rf.get("/login/")
+    request.user, request.session = AnonymousUser(), {}
+    middleware = CompanyMiddleware(lambda request: HttpResponse(str(Customer.objects.count())))
+    with scope(), pytest.raises(ScopeError):  # scope(): checks on, no company (the tests turn them off)
+        middleware(request)
+
+
+def test_pages_for_a_signed_in_user_are_not_cached(owner_client, world):
+    assert owner_client.get(reverse("customers:list"))["Cache-Control"] == "private, no-store"

@@ -58,6 +58,7 @@ def workbook_of(client, export: Export):
     response = client.get(export.get_download_url())
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="customers-')
+    assert response["Cache-Control"] == "private, no-store"  # personal data: no cache keeps it
     return load_workbook(io.BytesIO(b"".join(response.streaming_content)))
 
 
