@@ -20,6 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from companies import fields
 from customers.models import BIRTHDAY_KEY, Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label
 from customers.queries import MIN_SEARCH_LENGTH, search_customers
 
@@ -221,7 +222,7 @@ class CustomerFilter(django_filters.FilterSet):
     added_from = _date(_("from"))
     added_to = _date(_("to"))
     labels_mode = _choice(_("match"), [("any", _("has any of")), ("all", _("has all of")), ("none", _("has none of"))])
-    labels = django_filters.ModelMultipleChoiceFilter(
+    labels = fields.ModelMultipleChoiceFilter(
         label=_("labels"),
         queryset=Label.objects.none(),  # the company's labels, set per filter below
         method="skip",

@@ -3,6 +3,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from companies import fields
 from customers.models import MAX_EMAILS, MAX_PHONES, Customer, DuplicateCandidate, Label, Note
 from customers.services import (
     DUPLICATE,
@@ -85,7 +86,7 @@ class CustomerForm(forms.ModelForm):
         item_max_length=255,
         widget=MultipleInputWidget(input_type="email", max_items=MAX_EMAILS, placeholder="name@example.com"),
     )
-    labels = forms.ModelMultipleChoiceField(
+    labels = fields.ModelMultipleChoiceField(
         label=_("Labels"), queryset=Label.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -210,17 +211,16 @@ class IdListField(forms.Field):
     def to_python(self, value):
         if not value:
             return []
-        try:
-            return sorted({int(item) for item in value})
-        except (TypeError, ValueError):
-            raise forms.ValidationError(_("The selection is not valid; tick the customers again.")) from None
+        if isinstance(value, str) or not all(fields.fits_an_id(item) for item in value):
+            raise forms.ValidationError(_("The selection is not valid; tick the customers again."))
+        return sorted({int(item) for item in value})
 
 
 class BulkLabelForm(forms.Form):
     ACTIONS = [("add", _("Add label")), ("remove", _("Remove label"))]
 
     action = forms.ChoiceField(choices=ACTIONS)
-    label = forms.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(), empty_label=_("Choose a label"))
+    label = fields.ModelChoiceField(label=_("Label"), queryset=Label.objects.none(), empty_label=_("Choose a label"))
     selected = IdListField(required=False)
     all_matching = forms.BooleanField(required=False)
 
@@ -342,7 +342,7 @@ class PanelForm(forms.Form):
 
     action = forms.ChoiceField(choices=ACTIONS)
     selected = IdListField()
-    label = forms.ModelChoiceField(
+    label = fields.ModelChoiceField(
         label=_("Label"), queryset=Label.objects.none(), required=False, empty_label=_("Choose a label")
     )
     text = forms.CharField(label=_("Note"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -359,6 +359,11 @@ class PanelForm(forms.Form):
         action = cleaned.get("action")
         if action in ("add_label", "remove_label") and not cleaned.get("label"):
             self.add_error("label", gettext("Choose a label."))
+        if cleaned.get("selected"):
+            # Ids of another company's or of deleted customers act on no one.
+            cleaned["selected"] = list(Customer.objects.filter(pk__in=cleaned["selected"]).values_list("pk", flat=True))
+            if not cleaned["selected"]:
+                self.add_error(None, gettext("The ticked customers are no longer in the list; reload the page."))
         if action == "note":
             if not (cleaned.get("text") or "").strip():
                 self.add_error("text", gettext("Write the note."))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from companies.decorators import company_view, require_admin
+from companies.fields import fits_an_id
 from companies.flash import flash_form_errors
 from customers import services
 from customers.criteria import (
@@ -499,13 +500,7 @@ PANEL_LIMIT = max(PAGE_SIZES)
 
 
 def _panel_ids(values) -> list[int]:
-    ids = []
-    for value in values:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            continue
-    return ids[:PANEL_LIMIT]
+    return [int(value) for value in values if fits_an_id(value)][:PANEL_LIMIT]
 
 
 @company_view()

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from companies import fields
 from customers.phones import is_phone_like, phone_search_digits
 from orders.models import Order
 
@@ -39,7 +40,9 @@ class OrderFilter(django_filters.FilterSet):
     placed_to = django_filters.DateFilter(
         label=_("To"), method="filter_placed_to", widget=forms.DateInput(attrs={"type": "date"})
     )
-    customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)
+    customer = django_filters.NumberFilter(
+        field_name="customer_id", widget=forms.HiddenInput, min_value=1, max_value=fields.LARGEST_ID
+    )
 
     class Meta:
         form = OrderFilterForm

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from companies import fields
 from companies.formats import format_money
 from companies.models import CURRENCY_CHOICES, Company
 from orders.images import PreparedImage, prepare_product_image
@@ -14,7 +15,7 @@ from orders.services import Line
 
 
 class ProductForm(forms.ModelForm):
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
+    category = fields.ModelChoiceField(label=_("Category"), queryset=Category.objects.none(), required=False)
     # Not a model field of the form: the upload is checked and re-encoded here, and
     # services.save_product stores what came out (a PreparedImage), or clears it (False).
     image = forms.FileField(
@@ -57,7 +58,7 @@ class CategoryForm(forms.ModelForm):
 
 
 class LineForm(forms.Form):
-    product = forms.ModelChoiceField(
+    product = fields.ModelChoiceField(
         label=_("Product"), queryset=Product.objects.none(), required=False, empty_label=_("Choose a product")
     )
     name = forms.CharField(label=_("or a free line"), max_length=255, required=False)

@@ -109,7 +109,8 @@ def order_label_remove(request, pk, label_pk):
 
 @company_view()
 def order_create(request):
-    customer = get_object_or_404(Customer, pk=request.GET.get("customer") or 0)
+    wanted = request.GET.get("customer", "")
+    customer = get_object_or_404(Customer, pk=int(wanted) if wanted.isdigit() else 0)
     form = OrderForm(request.POST or None)
     lines = LineFormSet(request.POST or None, prefix="lines")
     # Both are validated on every submit, so the order's and the lines' mistakes show together.
