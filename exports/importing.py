@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl.utils.datetime import from_excel
 
 from companies.models import Company
+from companies.text import clean_text
 from customers.models import MAX_EMAILS, MAX_PHONES, Customer, Label
 from customers.services import normalize_emails, normalize_phones
 from exports.columns import BY_KEY as EXPORT_COLUMNS
@@ -146,7 +147,7 @@ def cell_text(value) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return clean_text(str(value))
 
 
 @dataclass
@@ -229,7 +230,7 @@ class RowParser:
             parsed.errors.append(_("No phone or email: a customer is identified by them."))
 
     def _text(self, item: Field, value) -> str:
-        text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", cell_text(value)).strip()
+        text = clean_text(cell_text(value), multiline=item.key == "internal_note").strip()
         limit = Customer._meta.get_field(item.key).max_length
         if limit and len(text) > limit:
             raise ValidationError(
