@@ -1,7 +1,10 @@
 import redis
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -100,3 +103,51 @@ def exchange_rate_delete(request, pk):
     delete_exchange_rate(request.company, exchange_rate=rate, actor=request.user)
     messages.success(request, _("The %(currency)s rate is deleted.") % {"currency": rate.currency})
     return redirect("companies:rates")
+
+
+# Sign-in and password-reset throttling ------------------------------------------------------------
+
+
+def sign_in_email(request, credentials=None) -> str:
+    """The email a sign-in attempt names, as the throttle counts it (the forms call it username)."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value).strip().lower()
+
+
+def signed_in_too_often(request, original_response=None, credentials=None):
+    """What django-axes answers once an email or a client address has too many wrong passwords."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """At most PASSWORD_RESETS_PER_HOUR reset emails per client address and per email address, so
+    the form can be used neither to flood someone's mailbox nor to probe many addresses."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"].strip().lower()
+        keys = [f"password-reset:ip:{self.request.META.get('REMOTE_ADDR', '')}", f"password-reset:email:{email}"]
+        if any(_count(key) > settings.PASSWORD_RESETS_PER_HOUR for key in keys):
+            form.add_error("email", _("Too many password reset requests; try again in an hour."))
+            return self.form_invalid(form)
+        return super().form_valid(form)
+
+
+def _count(key: str) -> int:
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        return 1
+
+
+class UnlockingPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password through the emailed link proves the mailbox: the sign-in wait of
+    that email is lifted (a wait of the client address stays)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=form.user.email)
+        return response

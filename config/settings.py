@@ -5,6 +5,7 @@ email written to files under var/mail/. Production sets DATABASE_URL, REDIS_URL,
 ALLOWED_HOSTS, SITE_URL and an email transport.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "django_htmx",
+    "axes",
     "companies",
     "customers",
     "orders",
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "companies.middleware.CompanyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +110,20 @@ AUTH_USER_MODEL = "companies.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
+# Sign-in throttling (django-axes, for the staff and the admin sign-in): after this many wrong
+# passwords for one email, or from one client address, that email or address waits this long.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_ATTEMPTS", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "companies.views.sign_in_email"  # case and spaces make no fresh allowance
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "companies.views.signed_in_too_often"
+# REMOTE_ADDR only, as for quick links: a client-supplied X-Forwarded-For must not reset the count.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_VERBOSE = False
+# Password-reset emails a client address, and an email address, may ask for per hour.
+PASSWORD_RESETS_PER_HOUR = env_int("PASSWORD_RESETS_PER_HOUR", 5)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
