@@ -158,6 +158,7 @@ class CustomerTable(tables.Table):
             "last_activity_at",
         )
         order_by = ("-created_at",)
+        template_name = "partials/table.html"
         attrs = {"class": "table table-hover align-middle mb-0 customer-table"}
         empty_text = _("No customers match.")
 

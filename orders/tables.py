@@ -47,5 +47,43 @@ class OrderTable(tables.Table):
             "labels",
         )
         order_by = ("-created_at",)
+        template_name = "partials/table.html"
         attrs = {"class": "table table-hover align-middle mb-0 order-table"}
         empty_text = _("No orders match.")
+
+
+class CustomerOrderTable(tables.Table):
+    """A customer's own orders on their card: no customer column, as the card is theirs. Its
+    rows come already paged and ordered (newest first), so the headings do not sort."""
+
+    number = tables.Column(verbose_name=_("No."), linkify=True)
+    created_at = tables.DateTimeColumn(verbose_name=_("Placed"), short=True, attrs={"td": {"class": "text-nowrap"}})
+    items = FragmentColumn(
+        record_name="order",
+        template_name="orders/cells/items.html",
+        verbose_name=_("Items"),
+        attrs={"cell": {"class": "d-none d-sm-table-cell"}},
+    )
+    total = FragmentColumn(
+        record_name="order",
+        template_name="orders/cells/total.html",
+        verbose_name=_("Sum"),
+        attrs={"cell": {"class": "text-end text-nowrap"}},
+    )
+    status = FragmentColumn(record_name="order", template_name="orders/cells/status.html", verbose_name=_("Status"))
+    source = tables.Column(verbose_name=_("Source"), attrs={"cell": {"class": "d-none d-md-table-cell"}})
+    labels = FragmentColumn(
+        record_name="order",
+        template_name="orders/cells/labels.html",
+        verbose_name=_("Labels"),
+        attrs={"cell": {"class": "d-none d-md-table-cell"}},
+    )
+
+    class Meta:
+        model = Order
+        fields = ()
+        sequence = ("number", "created_at", "items", "total", "status", "source", "labels")
+        orderable = False
+        template_name = "partials/table.html"
+        attrs = {"class": "table table-hover align-middle mb-0 order-table", "data-testid": "customer-orders-table"}
+        empty_text = _("No orders yet.")
