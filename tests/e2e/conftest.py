@@ -90,6 +90,10 @@ class BrowserProblems:
         self.started_at: dict[object, int] = {}
         self.aborted: list[tuple[object, str]] = []
         self.downloads: set[str] = set()
+        self.in_flight: set[object] = set()
+        page.on("request", lambda request: self.in_flight.add(request))
+        page.on("requestfinished", lambda request: self.in_flight.discard(request))
+        page.on("requestfailed", lambda request: self.in_flight.discard(request))
         page.on("console", self.on_console)
         page.on("pageerror", lambda error: self.problems.append(f"uncaught error on {page.url}: {error}"))
         page.on("request", lambda request: self.started_at.setdefault(request, self.navigations))
@@ -112,6 +116,17 @@ class BrowserProblems:
         else:
             self.problems.append(text)
 
+    def wait_for_requests(self, *, quiet_ms: int = 300, timeout_ms: int = 5_000) -> None:
+        """Lets the page's last requests finish (htmx `load` fragments, which start only once the
+        test's final swap has settled): the live server must not still be answering them when the
+        test database is flushed, or the flush meets a locked table. Done once no request has
+        been in flight for `quiet_ms`."""
+        quiet = waited = 0
+        while quiet < quiet_ms and waited < timeout_ms and not self.page.is_closed():
+            self.page.wait_for_timeout(50)
+            waited += 50
+            quiet = 0 if self.in_flight else quiet + 50
+
     def report(self) -> list[str]:
         aborted = [
             text
@@ -132,6 +147,7 @@ def page(request, browser: Browser) -> Page:
     try:
         yield page
     finally:
+        problems.wait_for_requests()
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
             ARTIFACTS_DIR.mkdir(exist_ok=True)
