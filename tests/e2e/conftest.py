@@ -91,12 +91,10 @@ class BrowserProblems:
         self.aborted: list[tuple[object, str]] = []
         self.downloads: set[str] = set()
         self.in_flight: set[object] = set()
-        page.on("request", lambda request: self.in_flight.add(request))
-        page.on("requestfinished", lambda request: self.in_flight.discard(request))
-        page.on("requestfailed", lambda request: self.in_flight.discard(request))
         page.on("console", self.on_console)
         page.on("pageerror", lambda error: self.problems.append(f"uncaught error on {page.url}: {error}"))
-        page.on("request", lambda request: self.started_at.setdefault(request, self.navigations))
+        page.on("request", self.on_request)
+        page.on("requestfinished", lambda request: self.in_flight.discard(request))
         page.on("requestfailed", self.on_request_failed)
         page.on("framenavigated", self.on_navigated)
         page.on("download", lambda download: self.downloads.add(download.url))
@@ -109,7 +107,12 @@ class BrowserProblems:
         if frame == self.page.main_frame:
             self.navigations += 1
 
+    def on_request(self, request) -> None:
+        self.in_flight.add(request)
+        self.started_at[request] = self.navigations
+
     def on_request_failed(self, request) -> None:
+        self.in_flight.discard(request)
         text = f"request failed on {self.page.url}: {request.method} {request.url} ({request.failure})"
         if "ERR_ABORTED" in (request.failure or ""):
             self.aborted.append((request, text))
