@@ -186,7 +186,10 @@ class CustomerTable(StackedTable):
         )
         order_by = ("-created_at",)
         template_name = "partials/table.html"
-        attrs = {"class": "table table-hover align-middle mb-0 customer-table table-stack"}
+        attrs = {
+            "class": "table table-hover align-middle mb-0 customer-table table-stack",
+            "thead": {"data-label": _("Sort by")},  # on a phone the heading row is its sort links
+        }
         empty_text = _("No customers match.")
 
     def order_orders_sum(self, queryset, is_descending):

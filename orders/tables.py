@@ -58,7 +58,10 @@ class OrderTable(StackedTable):
         )
         order_by = ("-created_at",)
         template_name = "partials/table.html"
-        attrs = {"class": "table table-hover align-middle mb-0 order-table table-stack"}
+        attrs = {
+            "class": "table table-hover align-middle mb-0 order-table table-stack",
+            "thead": {"data-label": _("Sort by")},  # on a phone the heading row is its sort links
+        }
         empty_text = _("No orders match.")
 
 

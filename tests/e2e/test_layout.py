@@ -88,6 +88,7 @@ def test_on_a_phone_nothing_scrolls_sideways_and_the_first_customer_is_in_sight(
             assert box["y"] + box["height"] <= PHONE["height"], f"the first customer ends at {box}"
             expect(first).to_contain_text("+7 916 123-45-67")  # the newest customer, with their phone
             expect(page.locator("#filter-form")).to_be_hidden()
+            expect(page.locator("#results thead").get_by_role("link", name="Orders sum")).to_be_visible()  # sorting
             pager = page.locator("#results .pagination")
             pager.scroll_into_view_if_needed()
             expect(pager).to_be_in_viewport(ratio=1)  # whole: not cut off at the right
