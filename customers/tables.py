@@ -30,6 +30,16 @@ class FragmentColumn(tables.Column):
         return get_template(self.template_name).render(context)
 
 
+class StackedTable(tables.Table):
+    """A table whose rows become compact blocks on a phone (static/css/app.css, .table-stack):
+    every cell carries its column's name as a class (td.full_name) for those rules to place it."""
+
+    def get_column_class_names(self, classes_set, bound_column):
+        classes_set = super().get_column_class_names(classes_set, bound_column)
+        classes_set.add(bound_column.name)
+        return classes_set
+
+
 class DeferredJoinPaginator(Paginator):
     """Page numbers as usual, but every page takes its ids from the sort index first.
 
@@ -108,7 +118,7 @@ def customer_table(queryset, columns, **kwargs) -> "CustomerTable":
     return CustomerTable(queryset, sequence=(*FIXED_COLUMNS, *columns, "..."), exclude=hidden, **kwargs)
 
 
-class CustomerTable(tables.Table):
+class CustomerTable(StackedTable):
     selected = tables.CheckBoxColumn(
         accessor="pk",
         attrs={
@@ -121,19 +131,36 @@ class CustomerTable(tables.Table):
     full_name = FragmentColumn("customers/cells/name.html", verbose_name=_("Full name"), order_by=("full_name", "pk"))
     phone = FragmentColumn("customers/cells/phone.html", verbose_name=_("Phone"), orderable=False)
     email = FragmentColumn("customers/cells/email.html", verbose_name=_("Email"), orderable=False)
-    reviews_count = tables.Column(verbose_name=_("Reviews"), orderable=False, attrs={"td": {"class": "text-end"}})
+    # data-label: on a phone each row is a compact block without the heading row (app.css,
+    # .table-stack), so the figures say what they are.
+    reviews_count = tables.Column(
+        verbose_name=_("Reviews"), orderable=False, attrs={"td": {"class": "text-end", "data-label": _("Reviews")}}
+    )
     orders_count = tables.Column(
-        verbose_name=_("Orders"), order_by=("orders_count", "pk"), attrs={"td": {"class": "text-end"}}
+        verbose_name=_("Orders"),
+        order_by=("orders_count", "pk"),
+        attrs={"td": {"class": "text-end", "data-label": _("Orders")}},
     )
     orders_sum = FragmentColumn(
-        "customers/cells/orders_sum.html", verbose_name=_("Orders sum"), attrs={"td": {"class": "text-end text-nowrap"}}
+        "customers/cells/orders_sum.html",
+        verbose_name=_("Orders sum"),
+        attrs={"td": {"class": "text-end text-nowrap", "data-label": _("Orders sum")}},
     )
-    last_order_at = tables.DateColumn(verbose_name=_("Last order"), short=True)
-    created_at = tables.DateColumn(verbose_name=_("Added"), short=True, order_by=("created_at", "pk"))
+    last_order_at = tables.DateColumn(
+        verbose_name=_("Last order"), short=True, attrs={"td": {"data-label": _("Last order")}}
+    )
+    created_at = tables.DateColumn(
+        verbose_name=_("Added"), short=True, order_by=("created_at", "pk"), attrs={"td": {"data-label": _("Added")}}
+    )
     labels = FragmentColumn("customers/cells/labels.html", verbose_name=_("Labels"), orderable=False)
-    city = tables.Column(verbose_name=_("City"), orderable=False)
-    status = tables.Column(verbose_name=_("Status"), orderable=False)
-    last_activity_at = tables.DateColumn(verbose_name=_("Last activity"), short=True, orderable=False)
+    city = tables.Column(verbose_name=_("City"), orderable=False, attrs={"td": {"data-label": _("City")}})
+    status = tables.Column(verbose_name=_("Status"), orderable=False, attrs={"td": {"data-label": _("Status")}})
+    last_activity_at = tables.DateColumn(
+        verbose_name=_("Last activity"),
+        short=True,
+        orderable=False,
+        attrs={"td": {"data-label": _("Last activity")}},
+    )
 
     # The list's filter and sort, set by the list view: a card opened from it can walk it.
     back_query: str | None = None
@@ -158,7 +185,11 @@ class CustomerTable(tables.Table):
             "last_activity_at",
         )
         order_by = ("-created_at",)
-        attrs = {"class": "table table-hover align-middle mb-0 customer-table"}
+        template_name = "partials/table.html"
+        attrs = {
+            "class": "table table-hover align-middle mb-0 customer-table table-stack",
+            "thead": {"data-label": _("Sort by")},  # on a phone the heading row is its sort links
+        }
         empty_text = _("No customers match.")
 
     def order_orders_sum(self, queryset, is_descending):

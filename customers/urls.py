@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:pk>/labels/<int:label_pk>/remove/", views.customer_label_remove, name="label_remove"),
     path("<int:pk>/notes/", views.note_add, name="note_add"),
     path("<int:pk>/notes/page/", views.customer_notes, name="notes"),
+    path("<int:pk>/orders/", views.customer_orders, name="orders"),
     path("notes/<int:pk>/edit/", views.note_edit, name="note_edit"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
     path("duplicates/", duplicate_views.duplicate_list, name="duplicates"),

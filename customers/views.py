@@ -48,7 +48,8 @@ from customers.queries import (
 )
 from customers.tables import OPTIONAL_COLUMNS, CustomerTable, DeferredJoinPaginator, customer_table
 from customers.timeline import timeline
-from orders.queries import customer_summary
+from orders.queries import customer_summary, orders_for_list
+from orders.tables import CustomerOrderTable
 from segments.models import Segment
 from segments.queries import audience, segments_for
 from segments.services import clean_query
@@ -286,6 +287,20 @@ def customer_timeline(request, pk):
     entries, more = timeline(request.company, customer, before=before)
     context = {"customer": customer, "entries": entries, "more": more, "older": entries[-1].cursor if more else None}
     return render(request, "customers/partials/timeline.html", context)
+
+
+CARD_ORDERS_PER_PAGE = 20
+
+
+@company_view()
+def customer_orders(request, pk):
+    """A page of the card's Orders tab (htmx), newest first."""
+    customer = get_object_or_404(Customer, pk=pk)
+    orders = orders_for_list(request.company).filter(customer=customer).order_by("-created_at", "-pk")
+    page = Paginator(orders, CARD_ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    table = CustomerOrderTable(list(page.object_list))
+    table.request = request
+    return render(request, "customers/partials/orders.html", {"customer": customer, "table": table, "page": page})
 
 
 @company_view()

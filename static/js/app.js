@@ -31,6 +31,14 @@
 
   document.addEventListener("change", function (event) {
     const target = event.target;
+    // A filter form reloads the list when one of its criteria changes, except for the controls
+    // that send their requests themselves: search boxes (as one types) and [data-own-trigger]
+    // ("add a criterion"). An htmx trigger filter could tell them apart only by evaluating
+    // JavaScript, which the CSP forbids.
+    const filterForm = target.form && target.form.closest("[data-filter-form]");
+    if (filterForm && window.htmx && !target.matches('input[type="search"], [data-own-trigger]')) {
+      window.htmx.trigger(filterForm, "filters-changed");
+    }
     if (target.matches("[data-select-all]")) {
       document.querySelectorAll('input[name="selected"]').forEach(function (box) { box.checked = target.checked; });
     }
@@ -41,6 +49,17 @@
   });
 
   document.addEventListener("submit", function (event) {
+    // Enter in a filter form: Chromium sends "change" and then "submit"; both become one
+    // "filters-changed" (the form's trigger has a short delay that merges them). Enter in a
+    // control that sends its own request (the customer search box) stays with that request.
+    if (event.target.matches("[data-filter-form]") && window.htmx) {
+      event.preventDefault();
+      const active = document.activeElement;
+      if (!(active && event.target.contains(active) && active.matches("[data-own-trigger]"))) {
+        window.htmx.trigger(event.target, "filters-changed");
+      }
+      return;
+    }
     if (event.target.matches("[data-column-chooser]")) {
       // htmx has changed the address since the page loaded: come back to the list as it is now.
       event.target.querySelector('input[name="next"]').value = window.location.pathname + window.location.search;

@@ -1,3 +1,4 @@
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -70,3 +71,35 @@ def test_the_notes_tab_shows_twenty_notes_and_loads_the_rest_page_by_page(world,
     assert last.count("Note number") == 5 and "Note number 00" in last and "?page=" not in last
     for bad in ("x", "999", "-1"):  # a page that is not there shows a real one, not an error
         assert owner_client.get(url, {"page": bad}).status_code == 200
+
+
+def test_the_orders_tab_shows_status_and_source_without_repeating_the_customer(
+    world, owner_client, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    company = world.company_a
+    rose = Product.objects.create(company=company, name="Rose", price=Decimal("100"), currency="RUB")
+    anna = make_customer(company, name="Anna Smirnova", phones=["+79160000001"], emails=["anna@example.com"])
+    orders = [
+        place_order(company, customer=anna, lines=[Line(quantity=1, product_id=rose.pk)], source="staff")
+        for _ in range(25)
+    ]
+    change_order_status(company, order=orders[-1], status="confirmed", actor=world.owner_a)
+    url = reverse("customers:orders", args=[anna.pk])
+    card = owner_client.get(anna.get_absolute_url()).content.decode()
+    assert url in card and f"?customer={anna.pk}" in card
+
+    with django_assert_max_num_queries(12):
+        tab = owner_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    headings = re.findall(r"<th[^>]*>\s*(.*?)\s*</th>", tab)
+    assert headings == ["No.", "Placed", "Items", "Sum", "Status", "Source", "Labels"]
+    assert "Confirmed" in tab and "Staff" in tab and "Rose" in tab
+    assert "anna@example.com" not in tab and "Anna Smirnova" not in tab
+    assert tab.count("<tr") == 21  # the heading and the newest 20
+    assert f">{orders[-1].number}</a>" in tab and f">{orders[4].number}</a>" not in tab
+    assert f"{url}?page=2" in tab and "25 orders" in tab
+
+    second = owner_client.get(url, {"page": 2}, headers={"HX-Request": "true"}).content.decode()
+    assert f">{orders[4].number}</a>" in second and second.count("<tr") == 6
+    assert owner_client.get(url, {"page": "x"}).status_code == 200

@@ -69,15 +69,88 @@ def browser(playwright: Playwright) -> Browser:
     browser.close()
 
 
+class BrowserProblems:
+    """Console errors, uncaught exceptions and failed requests on every page a test visits.
+
+    Two kinds of net::ERR_ABORTED are left out, as they say nothing about the app:
+    - a link that answers with a file becomes a download, and Chromium aborts the navigation the
+      download replaced;
+    - a request of a page the test has since left (an htmx `load` fetch still in flight when the
+      test goes to the next URL). Chromium cancels those when the next page commits, and whether
+      Playwright hears of the abort or of the navigation first varies, so any main-frame
+      navigation after the request started lets it go. An abort on the page the test ends on
+      still counts, and htmx reports its own cancelled requests as console errors wherever
+      they happen (htmx:sendAbort).
+    """
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.problems: list[str] = []
+        self.navigations = 0
+        self.started_at: dict[object, int] = {}
+        self.aborted: list[tuple[object, str]] = []
+        self.downloads: set[str] = set()
+        self.in_flight: set[object] = set()
+        page.on("console", self.on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"uncaught error on {page.url}: {error}"))
+        page.on("request", self.on_request)
+        page.on("requestfinished", lambda request: self.in_flight.discard(request))
+        page.on("requestfailed", self.on_request_failed)
+        page.on("framenavigated", self.on_navigated)
+        page.on("download", lambda download: self.downloads.add(download.url))
+
+    def on_console(self, message) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error on {self.page.url}: {message.text}")
+
+    def on_navigated(self, frame) -> None:
+        if frame == self.page.main_frame:
+            self.navigations += 1
+
+    def on_request(self, request) -> None:
+        self.in_flight.add(request)
+        self.started_at[request] = self.navigations
+
+    def on_request_failed(self, request) -> None:
+        self.in_flight.discard(request)
+        text = f"request failed on {self.page.url}: {request.method} {request.url} ({request.failure})"
+        if "ERR_ABORTED" in (request.failure or ""):
+            self.aborted.append((request, text))
+        else:
+            self.problems.append(text)
+
+    def wait_for_requests(self, *, quiet_ms: int = 300, timeout_ms: int = 5_000) -> None:
+        """Lets the page's last requests finish (htmx `load` fragments, which start only once the
+        test's final swap has settled): the live server must not still be answering them when the
+        test database is flushed, or the flush meets a locked table. Done once no request has
+        been in flight for `quiet_ms`."""
+        quiet = waited = 0
+        while quiet < quiet_ms and waited < timeout_ms and not self.page.is_closed():
+            self.page.wait_for_timeout(50)
+            waited += 50
+            quiet = 0 if self.in_flight else quiet + 50
+
+    def report(self) -> list[str]:
+        aborted = [
+            text
+            for request, text in self.aborted
+            if request.url not in self.downloads and self.started_at.get(request, 0) == self.navigations
+        ]
+        return [*self.problems, *aborted]
+
+
 @pytest.fixture
 def page(request, browser: Browser) -> Page:
-    """A fresh browser context (no cookies) and page per test; screenshot on failure."""
+    """A fresh browser context (no cookies) and page per test; screenshot on failure; the test
+    fails if any page it visited logged an error or lost a request."""
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    problems = BrowserProblems(page)
     try:
         yield page
     finally:
+        problems.wait_for_requests()
         report = getattr(request.node, "report_call", None)
         if report is not None and report.failed:
             ARTIFACTS_DIR.mkdir(exist_ok=True)
@@ -87,6 +160,8 @@ def page(request, browser: Browser) -> Page:
             except Exception as error:  # a broken page must not hide the test's own failure
                 print(f"Could not save a screenshot: {error}")
         context.close()
+    if reported := problems.report():
+        pytest.fail("The browser reported problems:\n" + "\n".join(reported), pytrace=False)
 
 
 def sign_in(page: Page, base: str, email: str = "owner@a.example") -> None:

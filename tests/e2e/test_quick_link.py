@@ -9,6 +9,7 @@ from django.test import override_settings
 from playwright.sync_api import Page, expect
 
 from orders.models import Order, Product
+from tests.e2e.conftest import BrowserProblems
 from tests.factories import make_customer
 
 
@@ -40,6 +41,7 @@ def test_order_through_the_link_then_revoke_it(transactional_db, live_server, wo
         # The customer opens it in a browser with no session at all.
         customer = page.context.browser.new_context(locale="en-US")
         shop = customer.new_page()
+        shop_problems = BrowserProblems(shop)  # the page fixture watches only the staff's page
         shop.goto(url)
         expect(shop.get_by_role("heading", name="Catalog")).to_be_visible()
         cards = shop.locator(".product-card")
@@ -63,6 +65,8 @@ def test_order_through_the_link_then_revoke_it(transactional_db, live_server, wo
         expect(shop.get_by_test_id("confirmation")).to_have_text(f"Thank you! Your order #{order.number} is placed.")
         assert (order.source, order.customer_id, order.total) == ("quick_link", anna.pk, Decimal("1755.00"))
         assert order.comment == "Please call before delivery"
+        shop_problems.wait_for_requests()
+        assert not shop_problems.report(), "\n".join(shop_problems.report())  # before the deliberate 404 below
 
         # Staff see it on the orders page with the customer, the items and the total.
         page.goto(f"{base}/orders/")
