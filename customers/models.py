@@ -36,9 +36,21 @@ class Label(models.Model):
 
     @property
     def text_color(self) -> str:
-        """Black or white, whichever reads better on the label's colour."""
-        red, green, blue = (int(self.color[i : i + 2], 16) for i in (1, 3, 5))
-        return "#000" if (red * 299 + green * 587 + blue * 114) / 1000 > 150 else "#fff"
+        """Black or white, whichever contrasts more with the label's colour by WCAG's formula
+        (any colour reaches 4.5:1 with one of them)."""
+        luminance = relative_luminance(self.color)
+        return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2's relative luminance of a #rrggbb colour: 0 for black, 1 for white."""
+
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(int(color[i : i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 # A birthday's month and day as one number (5 March is 305): "birthday in the next days" is one

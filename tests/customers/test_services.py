@@ -111,3 +111,14 @@ def test_notes_sort_by_priority_then_newest(world):
         world.company_a, customer=customer, text="medium", priority=Note.Priority.MEDIUM, actor=world.owner_a
     )
     assert list(Note.objects.filter(customer=customer)) == [high, medium, newer_low, low]
+
+
+@pytest.mark.parametrize(
+    "color", ["#20c997", "#0d6efd", "#ffc107", "#6f42c1", "#dc3545", "#198754", "#ffffff", "#000000"]
+)
+def test_label_text_reaches_wcag_aa_contrast_on_its_colour(color):
+    from customers.models import Label, relative_luminance
+
+    text = Label(color=color).text_color
+    darker, lighter = sorted([relative_luminance(color), relative_luminance(text)])
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5

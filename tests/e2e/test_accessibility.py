@@ -22,8 +22,9 @@ def populated(world, live_server, settings):
     settings.SITE_URL = live_server.url
     company = world.company_a
     vip = LabelFactory(company=company, name="VIP", color="#ffc107")
+    teal = LabelFactory(company=company, name="Wholesale", color="#20c997")  # white text on it was 2.1:1
     anna = make_customer(
-        company, name="Anna Smirnova", phones=["+7 916 000-00-01"], emails=["anna@example.com"], labels=[vip]
+        company, name="Anna Smirnova", phones=["+7 916 000-00-01"], emails=["anna@example.com"], labels=[vip, teal]
     )
     make_customer(company, name="Boris Orlov", phones=["+7 916 000-00-02"])
     rose = Product.objects.create(company=company, name="Rose", price=Decimal("2490"), currency="RUB")
