@@ -249,6 +249,7 @@ LOGGING = {
     # Routine 403s and 404s log one line, not a traceback; server errors keep theirs.
     "loggers": {
         "django.request": {"filters": ["client_errors_without_traceback"]},
+        "axes": {"level": "WARNING"},  # every sign-in would log a line; lockouts still do
         # Tasks run inline (no REDIS_URL) would log every success into the web console.
         **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
     },
