@@ -33,6 +33,7 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(company=company)
         self.fields["category"].empty_label = _("No category")
+        self.fields["currency"].choices = [("", _("Choose a currency")), *CURRENCY_CHOICES]
         limits = settings.PRODUCT_IMAGE_LIMITS
         self.fields["image"].help_text = _(
             "JPEG, PNG or WebP up to %(size)s. It is stored at most %(side)d pixels on the long side, "

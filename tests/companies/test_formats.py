@@ -112,3 +112,5 @@ def test_the_rate_form_starts_on_a_currency_that_still_needs_a_rate(world, owner
     assert _selected_currency(owner_client.get(url).content.decode()) == "EUR"
     Product.objects.create(company=company, name="Tea", price=Decimal("5"), currency="CNY")
     assert _selected_currency(owner_client.get(url).content.decode()) == "CNY"
+    page = owner_client.get(reverse("orders:product_create")).content.decode()
+    assert "Choose a currency" in page and "---------" not in page
