@@ -8,7 +8,7 @@ PORT ?= 8000
 
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test install messages lint bench clean
+.PHONY: run test install messages lint bench clean backup restore
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ TEST_WORKERS ?= auto
 test: export SECRET_KEY ?= test-only-not-a-secret
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# A backup folder under var/backups/ (the database and the export files and images), and back.
+backup: $(STAMP)
+	$(BIN)/python manage.py backup
+
+restore: $(STAMP)
+	@test -n "$(BACKUP)" || { echo "Say which backup: make restore BACKUP=var/backups/crm-…"; exit 2; }
+	$(BIN)/python manage.py restore "$(BACKUP)"
 
 # Refresh the translation catalogues after changing UI strings, then translate the new entries.
 messages: $(STAMP)
