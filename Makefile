@@ -35,6 +35,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # A backup folder under var/backups/ (the database and the export files and images), and back.
+# Development settings unless the environment is a production one (SECRET_KEY set).
+backup restore: export DEBUG ?= $(if $(SECRET_KEY),0,1)
 backup: $(STAMP)
 	$(BIN)/python manage.py backup
 
