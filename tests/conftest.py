@@ -1,6 +1,7 @@
 """A two-company world shared by the view tests: company A with an owner, an admin and a manager,
 and company B with one user who must never see or change anything of A's."""
 
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -19,6 +20,9 @@ def _test_setup_runs_unscoped(settings):
     settings.LANGUAGE_CODE = "en"
     # The production hasher costs ~0.3 s a password on purpose; every world makes four users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test its own cache keys: rate limits and throttles start from zero, and nothing is
+    # flushed from a Redis that parallel test processes and the Celery broker share.
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -3,20 +3,11 @@ or from one address (django-axes); password-reset emails are limited per address
 
 import re
 
-import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from tests.companies.test_views import sign_in
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counts():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(world):

@@ -20,8 +20,6 @@ WIDTHS = {"laptop": (1366, 768), "phone": (390, 844)}
 @pytest.fixture
 def populated(world, live_server, settings):
     settings.SITE_URL = live_server.url
-    # Other browser tests' visits to quick links count against 127.0.0.1 in the shared cache.
-    settings.QUICKLINK_REQUESTS_PER_MINUTE = 100_000
     company = world.company_a
     vip = LabelFactory(company=company, name="VIP", color="#ffc107")
     teal = LabelFactory(company=company, name="Wholesale", color="#20c997")  # white text on it was 2.1:1
