@@ -16,6 +16,7 @@ from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from companies.models import Company, Membership
 from customers.models import (
@@ -240,7 +241,21 @@ def update_customer(
 
 @transaction.atomic
 def delete_customer(company: Company, *, customer: Customer, actor=None) -> None:
-    customer.delete()
+    """Deletes a customer without orders; their orders are the company's books, so a customer
+    who has any is erased on request instead (erase_customer), which keeps them."""
+    with transaction.atomic():
+        orders = customer.orders.count()
+        if orders:
+            raise ValidationError(
+                ngettext(
+                    "%(name)s has %(count)d order, which stays in the books: erase their personal data instead.",
+                    "%(name)s has %(count)d orders, which stay in the books: erase their personal data instead.",
+                    orders,
+                )
+                % {"name": customer.full_name, "count": orders},
+                code="has_orders",
+            )
+        customer.delete()
 
 
 def find_or_create_customer(

@@ -437,10 +437,15 @@ def customer_delete(request, pk):
     customer = customer_for_card(request.company, pk)
     if request.method == "POST":
         name = str(customer)
-        services.delete_customer(request.company, customer=customer, actor=request.user)
+        try:
+            services.delete_customer(request.company, customer=customer, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(customer)
         messages.success(request, _("Customer %(name)s deleted.") % {"name": name})
         return redirect("customers:list")
-    return render(request, "customers/confirm_delete.html", {"customer": customer})
+    context = {"customer": customer, "orders": customer.orders.count()}
+    return render(request, "customers/confirm_delete.html", context)
 
 
 @require_POST

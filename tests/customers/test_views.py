@@ -171,6 +171,25 @@ def test_only_admins_delete_customers(world, owner_client, manager_client, custo
     assert not Customer.objects.filter(pk=customer_a.pk).exists()
 
 
+def test_a_customer_with_orders_is_not_deleted_but_pointed_to_erasure(world, owner_client, customer_a):
+    from decimal import Decimal
+
+    from orders.models import Order, Product
+    from orders.services import Line, place_order
+
+    rose = Product.objects.create(company=world.company_a, name="Rose", price=Decimal("10"), currency="RUB")
+    place_order(world.company_a, customer=customer_a, lines=[Line(quantity=1, product_id=rose.pk)], source="staff")
+    url = reverse("customers:delete", args=[customer_a.pk])
+    page = owner_client.get(url).content.decode()
+    assert "This customer has 1 order, which stays in the books" in page
+    assert reverse("customers:erase", args=[customer_a.pk]) in page and "Delete for good" not in page
+    response = owner_client.post(url, follow=True)
+    assert "Anna Smirnova has 1 order, which stays in the books: erase their personal data instead." in (
+        response.content.decode()
+    )
+    assert Customer.objects.filter(pk=customer_a.pk).exists() and Order.objects.filter(customer=customer_a).exists()
+
+
 def test_favourite_toggles_and_filters(world, owner_client, customer_a):
     make_customer(world.company_a, name="Not starred")
     response = owner_client.post(
