@@ -112,9 +112,7 @@ class Order(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField(_("number"))
-    # RESTRICT, not PROTECT: a customer with orders cannot be deleted alone (the orders are the
-    # books), but deleting the whole company takes its customers and orders together.
-    customer = models.ForeignKey(Customer, on_delete=models.RESTRICT, related_name="orders", verbose_name=_("customer"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
     # The customer's details as given in this order, kept even if the customer changes later.
     customer_name = models.CharField(_("name in the order"), max_length=255, blank=True)
     customer_email = models.CharField(_("email in the order"), max_length=255, blank=True)

@@ -82,37 +82,3 @@ def test_portal_admins_list_orders_products_segments_exports_and_imports_across_
             assert row_of_b not in page, name
             assert row_of_b in portal_admin_client.get(url).content.decode(), name
 
-
-def test_deleting_a_company_in_the_admin_leaves_no_row_of_it(world, settings):
-    """Every tenant table (found by its company key) is empty of the company afterwards, and the
-    other company keeps everything; customers with orders do not stop it."""
-    from decimal import Decimal
-
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django.urls import reverse
-
-    from customers.services import add_note
-    from orders.models import Product
-    from orders.services import Line, place_order
-    from quicklinks.services import issue_link
-    from tests.factories import LabelFactory, make_customer
-    from tests.test_tenancy import tenant_models
-
-    for company in (world.company_a, world.company_b):
-        label = LabelFactory(company=company, name="VIP")
-        rose = Product.objects.create(company=company, name="Rose", price=Decimal("10"), currency="RUB")
-        customer = make_customer(company, name="Anna", phones=["+79161234567"], labels=[label])
-        place_order(company, customer=customer, lines=[Line(quantity=1, product_id=rose.pk)], source="staff")
-        add_note(company, customer=customer, text="Note", priority=2, actor=None)
-        issue_link(company, customer=customer, actor=None)
-    kept = {model: model.objects.filter(company=world.company_b).count() for model in tenant_models()}
-    admin = get_user_model().objects.create_superuser(email="root@portal.example", password="x")
-    client = Client()
-    client.force_login(admin)
-    url = reverse("admin:companies_company_delete", args=[world.company_a.pk])
-    assert client.get(url).status_code == 200  # the confirmation page
-    assert client.post(url, {"post": "yes"}).status_code == 302
-    for model in tenant_models():
-        assert not model.objects.filter(company_id=world.company_a.pk).exists(), model._meta.label
-        assert model.objects.filter(company=world.company_b).count() == kept[model], model._meta.label
