@@ -81,4 +81,3 @@ def test_portal_admins_list_orders_products_segments_exports_and_imports_across_
             assert row_of_b.replace("Beta Tools", "Alpha Flowers") in page, name
             assert row_of_b not in page, name
             assert row_of_b in portal_admin_client.get(url).content.decode(), name
-
