@@ -26,6 +26,7 @@ from common import (
     Case,
     demo_company,
     explain,
+    finish,
     measure,
     nodes,
     print_header,
@@ -234,11 +235,7 @@ def main() -> int:
         print_plan("slowest", sql, full=args.plans)
         failures += seq_scans(report)
 
-    if failures:
-        print("\nFAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
-        return 1
-    print("All checks passed.")
-    return 0
+    return finish(failures)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ of a page against its own SQL (the database floor), and EXPLAIN helpers. See ben
 import json
 import os
 import re
+import resource
 import statistics
 import sys
 import time
@@ -201,3 +202,14 @@ def whole_table_failures(where: str, kind: str, plan_nodes: list[dict], table: s
             if sorted_rows > WHOLE_COMPANY_ROWS:
                 failures.append(f"{where}: sorts {sorted_rows} rows instead of reading them in order from an index")
     return failures
+
+
+def finish(failures: list[str], *, report_memory: bool = False) -> int:
+    """The benchmark's last lines and exit status: the failed checks, or that all passed."""
+    if report_memory:
+        print(f"\nmax RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if failures:
+        print("\nFAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+        return 1
+    print("All checks passed.")
+    return 0

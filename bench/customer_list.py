@@ -12,7 +12,6 @@ See bench/README.md.
 """
 
 import argparse
-import resource
 import sys
 from urllib.parse import urlencode
 
@@ -21,6 +20,7 @@ from common import (
     Case,
     count_rows,
     demo_company,
+    finish,
     measure,
     page_queries,
     print_header,
@@ -91,13 +91,7 @@ def main() -> int:
             plan_nodes = print_plan(role, sql, full=args.plans)
             failures += plan_failures(report["case"], role, plan_nodes)
 
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nmax RSS of this process: {rss:.0f} MB")
-    if failures:
-        print("\nFAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
-        return 1
-    print("All checks passed.")
-    return 0
+    return finish(failures, report_memory=True)
 
 
 def plan_failures(case: Case, role: str, plan_nodes: list[dict]) -> list[str]:

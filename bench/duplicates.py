@@ -15,7 +15,6 @@ See bench/README.md.
 """
 
 import argparse
-import resource
 import statistics
 import sys
 import time
@@ -24,6 +23,7 @@ from common import (
     Case,
     count_rows,
     demo_company,
+    finish,
     measure,
     page_queries,
     print_header,
@@ -134,13 +134,7 @@ def main() -> int:
         for role, sql in page_queries(report["queries"], PAIRS).items():
             print_plan(role, sql, full=args.plans)
 
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nmax RSS of this process: {rss:.0f} MB")
-    if failures:
-        print("\nFAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
-        return 1
-    print("All checks passed.")
-    return 0
+    return finish(failures, report_memory=True)
 
 
 if __name__ == "__main__":

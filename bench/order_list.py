@@ -22,6 +22,7 @@ from common import (
     Case,
     count_rows,
     demo_company,
+    finish,
     measure,
     page_queries,
     print_header,
@@ -117,11 +118,7 @@ def main() -> int:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM (ANALYZE) customers_customer")  # the rebuild rewrote every row
 
-    if failures:
-        print("\nFAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
-        return 1
-    print("All checks passed.")
-    return 0
+    return finish(failures)
 
 
 if __name__ == "__main__":

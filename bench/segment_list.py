@@ -12,7 +12,7 @@ import argparse
 import sys
 from urllib.parse import urlencode
 
-from common import Case, demo_company, measure, print_header, print_plan, print_report, signed_in_client
+from common import Case, demo_company, finish, measure, print_header, print_plan, print_report, signed_in_client
 from django_scopes import scope
 
 from customers.models import Label
@@ -63,11 +63,7 @@ def main() -> int:
             for sql in report["queries"]:
                 if "customers_customer" in sql and ("COUNT" in sql or "GROUP BY" in sql):
                     print_plan(case.what, sql, full=False)
-    if failures:
-        print("\nFAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
-        return 1
-    print("All checks passed.")
-    return 0
+    return finish(failures)
 
 
 if __name__ == "__main__":

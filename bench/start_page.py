@@ -16,7 +16,6 @@ bench/README.md.
 """
 
 import argparse
-import resource
 import statistics
 import sys
 from datetime import timedelta
@@ -25,6 +24,7 @@ from common import (
     Case,
     count_rows,
     demo_company,
+    finish,
     measure,
     page_queries,
     print_header,
@@ -115,13 +115,7 @@ def main() -> int:
             for table in TABLES:
                 failures += whole_table_failures(f"query {n}", report["case"].kind, plan_nodes, table)
 
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nmax RSS of this process: {rss:.0f} MB")
-    if failures:
-        print("\nFAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
-        return 1
-    print("All checks passed.")
-    return 0
+    return finish(failures, report_memory=True)
 
 
 if __name__ == "__main__":
