@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from companies.decorators import company_view
+from companies.fields import fits_an_id
 from customers.models import Customer, Label
 from customers.tables import CappedCountPaginator
 from orders import services
@@ -110,7 +111,7 @@ def order_label_remove(request, pk, label_pk):
 @company_view()
 def order_create(request):
     wanted = request.GET.get("customer", "")
-    customer = get_object_or_404(Customer, pk=int(wanted) if wanted.isdigit() else 0)
+    customer = get_object_or_404(Customer, pk=int(wanted) if fits_an_id(wanted) else 0)
     form = OrderForm(request.POST or None)
     lines = LineFormSet(request.POST or None, prefix="lines")
     # Both are validated on every submit, so the order's and the lines' mistakes show together.
