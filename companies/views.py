@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpResponseRedirect, JsonResponse
@@ -21,6 +20,7 @@ from companies.middleware import SESSION_KEY
 from companies.models import ExchangeRate
 from companies.queries import currency_needing_rate
 from companies.services import delete_exchange_rate, set_exchange_rate, set_user_language
+from companies.throttle import count_in_window
 
 
 @require_POST
@@ -129,18 +129,10 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         email = form.cleaned_data["email"].strip().lower()
         keys = [f"password-reset:ip:{self.request.META.get('REMOTE_ADDR', '')}", f"password-reset:email:{email}"]
-        if any(_count(key) > settings.PASSWORD_RESETS_PER_HOUR for key in keys):
+        if any(count_in_window(key, seconds=3600)[0] > settings.PASSWORD_RESETS_PER_HOUR for key in keys):
             form.add_error("email", _("Too many password reset requests; try again in an hour."))
             return self.form_invalid(form)
         return super().form_valid(form)
-
-
-def _count(key: str) -> int:
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        return 1
 
 
 class UnlockingPasswordResetConfirmView(auth_views.PasswordResetConfirmView):

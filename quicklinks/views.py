@@ -1,13 +1,10 @@
 """Public pages behind a customer's quick order link: no sign-in, nothing changes on GET."""
 
-import math
-import time
 import uuid
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import QueryDict
@@ -20,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_scopes import scope
 
 from companies.decorators import company_view
+from companies.throttle import count_in_window
 from customers.models import Customer
 from orders.models import MAX_QUANTITY, Category, Order, Product
 from orders.queries import categories_for_catalog, category_for_filter, products_for_catalog
@@ -32,18 +30,9 @@ from quicklinks.services import link_for_token, token_for
 def _seconds_over_rate_limit(request) -> int:
     """0 while the client address is within its requests of the minute that began with its first
     one, else the seconds until that minute ends, when it may try again."""
-    now = time.time()
     # REMOTE_ADDR only: a client-supplied X-Forwarded-For must not give it a fresh allowance.
-    key = f"quicklinks:rate:{request.META.get('REMOTE_ADDR', '')}"
-    if cache.add(key, 0, timeout=60):
-        cache.set(f"{key}:start", now, timeout=60)
-    try:
-        over = cache.incr(key) > settings.QUICKLINK_REQUESTS_PER_MINUTE
-    except ValueError:
-        return 0
-    if not over:
-        return 0
-    return max(1, math.ceil(cache.get(f"{key}:start", now) + 60 - now))
+    count, left = count_in_window(f"quicklinks:rate:{request.META.get('REMOTE_ADDR', '')}", seconds=60)
+    return left if count > settings.QUICKLINK_REQUESTS_PER_MINUTE else 0
 
 
 def quicklink_view(view):
