@@ -1,9 +1,17 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as BaseUserCreationForm
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from companies.deletion import deletion_plan, request_deletion
 from companies.models import Company, Membership, User
 
 
@@ -25,12 +33,73 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class ConfirmDeletionForm(forms.Form):
+    name = forms.CharField(label=_("Type the company's name to confirm"), max_length=255)
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if name.strip() != self.company.name.strip():
+            raise forms.ValidationError(_("This is not the company's name; nothing was deleted."))
+        return name
+
+
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "plan", "default_region", "base_currency", "language", "created_at"]
+    list_display = ["name", "plan", "default_region", "base_currency", "language", "created_at", "deletion"]
     list_filter = ["plan", "language"]
     search_fields = ["name"]
+    readonly_fields = ["deletion"]
     inlines = [MembershipInline]
+
+    @admin.display(description=_("deletion"))
+    def deletion(self, company: Company):
+        if company.deletion_requested_at is not None:
+            return gettext("Being deleted")
+        url = reverse("admin:companies_company_delete_completely", args=[company.pk])
+        return format_html('<a class="deletelink" href="{}">{}</a>', url, gettext("Delete completely…"))
+
+    def has_delete_permission(self, request, obj=None):
+        # Django's cascading delete stops at the orders' PROTECT and loads every row first; a
+        # company goes through "Delete completely…" instead.
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.delete_completely_view)
+        return [
+            path("<int:pk>/delete-completely/", view, name="companies_company_delete_completely"),
+            *super().get_urls(),
+        ]
+
+    def delete_completely_view(self, request, pk):
+        if not request.user.has_perm("companies.delete_company"):
+            raise PermissionDenied
+        company = get_object_or_404(Company, pk=pk)
+        changelist = reverse("admin:companies_company_changelist")
+        if company.deletion_requested_at is not None:
+            messages.info(request, gettext("“%(name)s” is already being deleted.") % {"name": company.name})
+            return redirect(changelist)
+        form = ConfirmDeletionForm(request.POST or None, company=company)
+        if request.method == "POST" and form.is_valid():
+            request_deletion(company)
+            messages.success(
+                request,
+                gettext("“%(name)s” is being deleted with all its data; it leaves this list when it is done.")
+                % {"name": company.name},
+            )
+            return redirect(changelist)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Delete “%(name)s” completely") % {"name": company.name},
+            "company": company,
+            "plan": deletion_plan(company),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/companies/company/delete_completely.html", context)
 
 
 @admin.register(Membership)

@@ -103,6 +103,9 @@ class Company(models.Model):
     # The last order number handed out; place_order takes it under a row lock.
     last_order_number = models.PositiveIntegerField(default=0, editable=False)
     members = models.ManyToManyField(User, through="Membership", related_name="companies")
+    # Set when a portal admin deletes the company: its staff and quick links lose it at once, and
+    # a worker deletes its data (companies.deletion).
+    deletion_requested_at = models.DateTimeField(_("deletion requested"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("company")

@@ -3,7 +3,8 @@ from companies.models import CURRENCY_CHOICES, Company, ExchangeRate, Membership
 
 def memberships_of(user) -> list[Membership]:
     """The user's memberships with their companies, in a stable order for the switcher."""
-    return list(Membership.objects.filter(user=user).select_related("company").order_by("company__name", "id"))
+    memberships = Membership.objects.filter(user=user, company__deletion_requested_at=None)
+    return list(memberships.select_related("company").order_by("company__name", "id"))
 
 
 def currency_needing_rate(company: Company) -> str | None:

@@ -40,7 +40,9 @@ def link_for_token(token: str) -> QuickLink | None:
     # The token is the only thing that names the company: look the link up across companies.
     with scopes_disabled():
         link = QuickLink.objects.select_related("company", "customer").filter(pk=int(link_id)).first()
-    if link is None or not link.is_active or not constant_time_compare(signature, _signature(link.pk, link.nonce)):
+    if link is None or not link.is_active or link.company.deletion_requested_at is not None:
+        return None
+    if not constant_time_compare(signature, _signature(link.pk, link.nonce)):
         return None
     return link
 

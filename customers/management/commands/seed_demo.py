@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
+from companies.deletion import delete_company_now
 from companies.models import Company, ExchangeRate, Membership, User
 from customers import duplicates
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, DuplicateCandidate, Label, Note
@@ -293,7 +294,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{company} already exists; pass --replace to build it again.")
             if existing:
                 self.stdout.write(f"Deleting the old {company}…")
-                existing.delete()
+                delete_company_now(existing)
             started = time.monotonic()
             demo = self._create_company(company)
             twins = min(customers // 2, max(3, customers // 500))
