@@ -34,6 +34,7 @@ class Export(models.Model):
         FILTER = "filter", _("Filtered list")
         SEGMENT = "segment", _("Segment")
         SELECTION = "selection", _("Selected customers")
+        ARCHIVE = "archive", _("All company data")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey(
@@ -82,6 +83,16 @@ class Export(models.Model):
 
     def get_download_url(self) -> str:
         return reverse("exports:download", args=[self.pk])
+
+    @property
+    def is_archive(self) -> bool:
+        """The company's whole data as a zip (owners only), not a customer workbook."""
+        return self.audience == self.Audience.ARCHIVE
+
+    @property
+    def download_name(self) -> str:
+        stamp = f"{timezone.localtime(self.created_at):%Y-%m-%d-%H%M}"
+        return f"company-data-{stamp}.zip" if self.is_archive else f"customers-{stamp}.xlsx"
 
     @property
     def is_expired(self) -> bool:

@@ -27,7 +27,8 @@ from companies.tasks import send_email
 from customers.filters import describe
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone
 from customers.services import list_columns
-from exports.columns import BY_KEY, CellWriter, Column, export_columns
+from exports import archive
+from exports.columns import BY_KEY, COLUMNS, CellWriter, Column, export_columns
 from exports.models import LINK_LIFETIME, Export, export_storage
 from segments.models import Segment
 from segments.queries import filter_of, segments_for
@@ -109,6 +110,28 @@ def request_export(
     return export
 
 
+def can_take_archive(company: Company, user) -> bool:
+    return Membership.objects.filter(company=company, user=user, role=Membership.Role.OWNER).exists()
+
+
+@transaction.atomic
+def request_archive(company: Company, *, user) -> Export:
+    """Queues a zip of all the company's data (data portability); the worker emails the link."""
+    if not can_take_archive(company, user):
+        raise PermissionDenied(_("Only owners can download all the company's data."))
+    export = Export.objects.create(
+        company=company,
+        requested_by=user,
+        email=user.email,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        audience=Export.Audience.ARCHIVE,
+        columns=[column.key for column in COLUMNS],
+        description=_("All company data: customers, contacts, labels, notes, orders, catalog, segments and history"),
+    )
+    _queue(export)
+    return export
+
+
 def _filter_words(company: Company, query: str) -> list[str]:
     """The filter in words, as the list shows it, with the search text first."""
     filterset = filter_of(company, query)
@@ -129,7 +152,7 @@ def _queue(export: Export) -> None:
 @transaction.atomic
 def retry_export(company: Company, *, export: Export, user) -> Export:
     """Queues a failed export again, as it was asked for."""
-    if not can_export(company, user):
+    if not (can_take_archive if export.is_archive else can_export)(company, user):
         raise PermissionDenied(_("Only owners and admins can export customers."))
     retried = Export.objects.filter(company=company, pk=export.pk, status=Export.Status.FAILED).update(
         status=Export.Status.PENDING, rows_written=0, rows_total=None, error="", finished_at=None
@@ -145,7 +168,7 @@ def export_queryset(company: Company, export: Export) -> QuerySet[Customer]:
     """The export's customers: the audience as it was asked for, evaluated now."""
     if export.audience == Export.Audience.SELECTION:
         return Customer.objects.filter(company=company, pk__in=export.ids)
-    if export.audience == Export.Audience.ALL:
+    if export.audience in (Export.Audience.ALL, Export.Audience.ARCHIVE):
         return Customer.objects.filter(company=company)
     return filter_of(company, export.query).qs
 
@@ -164,10 +187,10 @@ def build_export(company: Company, export_id: int) -> None:
     export = Export.objects.get(company=company, pk=export_id)
     try:
         with translation.override(export.language), tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "export.xlsx"
-            _write_workbook(company, export, path)
+            path = Path(folder) / export.download_name
+            (_write_archive if export.is_archive else _write_workbook)(company, export, path)
             with path.open("rb") as file:
-                name = export_storage().save(f"{company.pk}/{uuid.uuid4().hex}.xlsx", File(file))
+                name = export_storage().save(f"{company.pk}/{uuid.uuid4().hex}{path.suffix}", File(file))
     except Cancelled:
         return
     except Exception as error:
@@ -207,11 +230,31 @@ def _progress(export: Export, **fields) -> None:
         raise Cancelled
 
 
-def _write_workbook(company: Company, export: Export, path: Path) -> None:
+def _write_archive(company: Company, export: Export, path: Path) -> None:
+    """The zip: the customers' workbook, every table as JSON Lines, and a README."""
+    total = export_queryset(company, export).count() + archive.rows_to_write(company)
+    _progress(export, rows_total=total)
+    with tempfile.TemporaryDirectory() as folder:
+        workbook = Path(folder) / "customers.xlsx"
+        written = _write_workbook(company, export, workbook, counted=True)
+        with archive.open_archive(path) as zipped:
+            zipped.write(workbook, "customers.xlsx")
+
+            def progress(rows: int) -> None:
+                nonlocal written
+                written += rows
+                _progress(export, rows_written=written)
+
+            archive.write_tables(company, zipped, progress)
+            archive.write_readme(company, zipped)
+
+
+def _write_workbook(company: Company, export: Export, path: Path, *, counted: bool = False) -> int:
+    """Writes the customers' workbook; returns how many rows. `counted`: the total is set already."""
     columns = [BY_KEY[key] for key in export.columns if key in BY_KEY]
     queryset = export_queryset(company, export)
-    total = queryset.count()
-    _progress(export, rows_total=total)
+    if not counted:
+        _progress(export, rows_total=queryset.count())
     workbook = Workbook(write_only=True)
     cells = None
     sheet_rows = settings.EXPORT_SHEET_ROWS
@@ -231,6 +274,7 @@ def _write_workbook(company: Company, export: Export, path: Path) -> None:
         sheet = _new_sheet(workbook, columns, 1)
         sheet.append(CellWriter(sheet, ZoneInfo(company.time_zone), company.base_currency).header(columns))
     workbook.save(path)
+    return written
 
 
 def _new_sheet(workbook: Workbook, columns: list[Column], number: int):
@@ -284,7 +328,7 @@ def _chunks(company: Company, queryset: QuerySet[Customer]) -> Iterator[list[Cus
 def _send_link(export: Export) -> None:
     with translation.override(export.language), timezone.override(ZoneInfo(export.company.time_zone)):
         context = {"export": export, "url": settings.SITE_URL + export.get_download_url()}
-        subject = _("Your customer export is ready")
+        subject = _("Your company data is ready") if export.is_archive else _("Your customer export is ready")
         body = render_to_string("exports/email/ready.txt", context)
         html_body = render_to_string("exports/email/ready.html", context)
     send_email.delay(subject=str(subject), body=body, html_body=html_body, to=[export.email])

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
 from companies.flash import flash_form_errors
+from companies.models import Membership
 from exports import services
 from exports.forms import ExportForm
 from exports.models import Export, export_storage
@@ -42,11 +43,28 @@ def export_create(request):
     return redirect(export)
 
 
+@require_POST
+@company_view(admin=True)
+def archive_create(request):
+    """From the export log: all the company's data as one zip, for its owners."""
+    try:
+        export = services.request_archive(request.company, user=request.user)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+        return redirect("exports:list")
+    return redirect(export)
+
+
 @company_view(admin=True)
 def export_list(request):
     exports = Export.objects.select_related("requested_by").order_by("-created_at", "-id")
     page = Paginator(exports, LOG_PAGE).get_page(request.GET.get("page"))
-    return render(request, "exports/list.html", {"page": page, "now": timezone.now()})
+    context = {
+        "page": page,
+        "now": timezone.now(),
+        "can_take_archive": request.membership.role == Membership.Role.OWNER,
+    }
+    return render(request, "exports/list.html", context)
 
 
 @company_view(admin=True)
@@ -65,6 +83,8 @@ def export_progress(request, pk):
 @company_view(admin=True)
 def export_download(request, pk):
     export = get_object_or_404(Export, pk=pk)
+    if export.is_archive and not services.can_take_archive(request.company, request.user):
+        raise PermissionDenied
     if export.is_expired:
         return render(request, "exports/expired.html", {"export": export}, status=410)
     if export.status != Export.Status.DONE:
@@ -74,8 +94,7 @@ def export_download(request, pk):
         file = export_storage().open(export.file_name, "rb")
     except FileNotFoundError:
         return render(request, "exports/expired.html", {"export": export, "missing": True}, status=410)
-    name = f"customers-{timezone.localtime(export.created_at):%Y-%m-%d-%H%M}.xlsx"
-    return FileResponse(file, as_attachment=True, filename=name)
+    return FileResponse(file, as_attachment=True, filename=export.download_name)
 
 
 @require_POST
