@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from companies import services
 from companies.deletion import deletion_plan, request_deletion
 from companies.models import Company, Membership, User
 
@@ -25,6 +26,33 @@ class UserChangeForm(BaseUserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+
+class AuditedMemberships:
+    """Memberships added, re-roled or removed here go through the services, into the company's
+    activity log, with the portal admin as the one who did it."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        saved = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.remove_member(membership.company, membership=membership, actor=request.user)
+        changed = {membership.pk: fields for membership, fields in formset.changed_objects}
+        for membership in saved:
+            save_membership(request, membership, changed.get(membership.pk, []))
+        formset.save_m2m()
+
+
+def save_membership(request, membership: Membership, changed_fields) -> None:
+    if membership.pk is None:
+        services.add_member(membership.company, user=membership.user, role=membership.role, actor=request.user)
+        return
+    new_role = membership.role
+    if "role" in changed_fields:
+        membership.role = Membership.objects.values_list("role", flat=True).get(pk=membership.pk)
+        services.change_role(membership.company, membership=membership, role=new_role, actor=request.user)
+    membership.save()
 
 
 class MembershipInline(admin.TabularInline):
@@ -48,7 +76,7 @@ class ConfirmDeletionForm(forms.Form):
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(AuditedMemberships, admin.ModelAdmin):
     list_display = ["name", "plan", "default_region", "base_currency", "language", "created_at", "deletion"]
     list_filter = ["plan", "language"]
     search_fields = ["name"]
@@ -109,6 +137,16 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "company__name"]
     autocomplete_fields = ["user", "company"]
 
+    def save_model(self, request, obj, form, change):
+        save_membership(request, obj, form.changed_data if change else [])
+
+    def delete_model(self, request, obj):
+        services.remove_member(obj.company, membership=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("company", "user"):
+            self.delete_model(request, membership)
+
 
 class UserMembershipInline(admin.TabularInline):
     model = Membership
@@ -117,7 +155,7 @@ class UserMembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedMemberships, BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     ordering = ["email"]

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import Action, record
 from companies.models import Company, ExchangeRate, Membership, User
 
 
@@ -16,8 +17,29 @@ def set_user_language(user: User, *, language: str) -> None:
 def create_company(*, name: str, owner: User, plan: str = Company.Plan.FREE, **fields) -> Company:
     """A new company with its owner; later apps add their per-company defaults here."""
     company = Company.objects.create(name=name, plan=plan, **fields)
-    Membership.objects.create(company=company, user=owner, role=Membership.Role.OWNER)
+    add_member(company, user=owner, role=Membership.Role.OWNER, actor=owner)
     return company
+
+
+def add_member(company: Company, *, user: User, role: str, actor) -> Membership:
+    membership = Membership.objects.create(company=company, user=user, role=role)
+    record(company, actor=actor, action=Action.MEMBER_ADDED, target=user, label=user.email, role=role)
+    return membership
+
+
+def change_role(company: Company, *, membership: Membership, role: str, actor) -> Membership:
+    changes = [{"field": "role", "old": membership.role, "new": role}]
+    membership.role = role
+    membership.save(update_fields=["role"])
+    user = membership.user
+    record(company, actor=actor, action=Action.MEMBER_ROLE_CHANGED, target=user, label=user.email, changes=changes)
+    return membership
+
+
+def remove_member(company: Company, *, membership: Membership, actor) -> None:
+    user = membership.user
+    record(company, actor=actor, action=Action.MEMBER_REMOVED, target=user, label=user.email, role=membership.role)
+    membership.delete()
 
 
 @transaction.atomic
@@ -25,12 +47,23 @@ def set_exchange_rate(company: Company, *, currency: str, rate: Decimal, actor: 
     """Sets the rate used for orders placed from now on; placed orders keep the rate they used."""
     if currency == company.base_currency:
         raise ValidationError({"currency": _("The company's own currency needs no rate.")})
+    old = ExchangeRate.objects.filter(company=company, currency=currency).values_list("rate", flat=True).first()
     exchange_rate, _created = ExchangeRate.objects.update_or_create(
         company=company, currency=currency, defaults={"rate": rate, "updated_by": actor}
     )
+    changes = [{"field": "rate", "old": "" if old is None else str(old), "new": str(exchange_rate.rate)}]
+    record(company, actor=actor, action=Action.RATE_SET, target=exchange_rate, label=currency, changes=changes)
     return exchange_rate
 
 
 @transaction.atomic
 def delete_exchange_rate(company: Company, *, exchange_rate: ExchangeRate, actor: User) -> None:
+    record(
+        company,
+        actor=actor,
+        action=Action.RATE_DELETED,
+        target=exchange_rate,
+        label=exchange_rate.currency,
+        rate=str(exchange_rate.rate),
+    )
     exchange_rate.delete()

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.services import Action, record
 from companies.decorators import company_view, require_admin
 from companies.formats import format_rate
 from companies.forms import ExchangeRateForm, LanguageForm
@@ -34,6 +35,7 @@ def switch_company(request):
     if membership is None:
         raise Http404
     request.session[SESSION_KEY] = membership.company_id
+    record(membership.company, actor=request.user, action=Action.COMPANY_SWITCHED)
     messages.success(request, _("You are now working in %(company)s.") % {"company": membership.company})
     return redirect("dashboard:home")
 

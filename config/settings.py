@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "segments",
     "exports",
     "dashboard",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "audit.context.AuditAddressMiddleware",
     "companies.middleware.CompanyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -113,6 +115,9 @@ LOGOUT_REDIRECT_URL = "login"
 # Sign-in throttling (django-axes, for the staff and the admin sign-in): after this many wrong
 # passwords for one email, or from one client address, that email or address waits this long.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# The activity log keeps two years unless told otherwise; older entries are swept daily.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
+
 AXES_FAILURE_LIMIT = env_int("SIGN_IN_ATTEMPTS", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
@@ -185,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "fail-stalled-exports": {"task": "exports.tasks.fail_stalled_exports", "schedule": 300},
     "delete-expired-exports": {"task": "exports.tasks.delete_expired_exports", "schedule": crontab(minute=15)},
+    "delete-expired-audit-entries": {
+        "task": "audit.tasks.delete_expired_entries",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # Excel: data rows per worksheet of an export (the .xlsx limit is 1,048,576 rows with the header).

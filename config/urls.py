@@ -43,6 +43,7 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("segments/", include("segments.urls")),
     path("exports/", include("exports.urls")),
+    path("activity/", include("audit.urls")),
     path("", include("quicklinks.urls")),
     path("admin/", admin.site.urls),
 ]

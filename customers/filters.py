@@ -414,6 +414,11 @@ def _yes_no(value: str | None, condition) -> Q:
 # Plain words -------------------------------------------------------------------------------------
 
 
+def describe_form(form) -> list[str]:
+    """A validated filter form's criteria in plain words, leaving out the ones with errors."""
+    return describe({key: value for key, value in form.cleaned_data.items() if key not in form.errors})
+
+
 def describe(data: dict) -> list[str]:
     """The criteria of validated form data in plain words, for a segment's rule."""
     words: list[str] = []

@@ -18,6 +18,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from audit.services import Action, record
 from companies.models import Company, Membership
 from customers.models import (
     MAX_EMAILS,
@@ -159,6 +160,20 @@ def record_event(customer: Customer, kind: str, *, actor=None, **data) -> Custom
     )
 
 
+# Fields that hold what a person is (erased on request): the activity log names them, never their values.
+PERSONAL_FIELDS = frozenset(
+    {"full_name", "phones", "emails", "other_channels", "internal_note", "gender", "birthday", "region", "city"}
+    | {"address", "tax_id", "contact_person", "card_number", "blocked_reason"}
+)
+
+
+def audit_customer(company: Company, action: str, customer: Customer, *, actor, changes=(), **details) -> None:
+    """The activity log's entry about a customer. It keeps no personal data (the log outlives an
+    erasure and is never rewritten): the customer by id only, changed personal fields by name."""
+    safe = [change if change["field"] not in PERSONAL_FIELDS else {"field": change["field"]} for change in changes]
+    record(company, actor=actor, action=action, target=customer, label=f"#{customer.pk}", changes=safe, **details)
+
+
 def _history_values(customer: Customer, fields) -> dict[str, str]:
     """What the history shows of each field: the stored value as text, contacts and labels listed."""
     values = {name: "" if getattr(customer, name) is None else str(getattr(customer, name)) for name in fields}
@@ -199,6 +214,7 @@ def create_customer(
             customer.save()
             _replace_contacts(customer, phones, emails)
             _set_labels(customer, labels)
+            audit_customer(company, Action.CUSTOMER_CREATED, customer, actor=actor)
     except IntegrityError as error:
         raise _integrity_to_validation(error) from error
     return customer
@@ -234,6 +250,7 @@ def update_customer(
             changes = _changes(before, _history_values(saved, fields))
             if changes:
                 record_event(customer, CustomerEvent.Kind.EDITED, actor=actor, changes=changes)
+                audit_customer(company, Action.CUSTOMER_EDITED, customer, actor=actor, changes=changes)
     except IntegrityError as error:
         raise _integrity_to_validation(error) from error
     return customer
@@ -255,6 +272,7 @@ def delete_customer(company: Company, *, customer: Customer, actor=None) -> None
                 % {"name": customer.full_name, "count": orders},
                 code="has_orders",
             )
+        audit_customer(company, Action.CUSTOMER_DELETED, customer, actor=actor)
         customer.delete()
 
 
@@ -376,19 +394,28 @@ def flag_possible_duplicate(company: Company, *, first_id: int, second_id: int, 
 
 
 @transaction.atomic
-def set_favourites(company: Company, *, customers: QuerySet[Customer], favourite: bool, actor=None) -> int:
-    """Stars (or un-stars) every customer of the queryset; returns how many changed."""
-    return (
+def set_favourites(
+    company: Company, *, customers: QuerySet[Customer], favourite: bool, actor=None, audience: str = ""
+) -> int:
+    """Stars (or un-stars) every customer of the queryset; returns how many changed. `audience`
+    says in words who they are, for the activity log."""
+    count = (
         customers.filter(company=company)
         .exclude(is_favourite=favourite)
         .update(is_favourite=favourite, updated_at=timezone.now())
     )
+    record(company, actor=actor, action=Action.FAVOURITES_CHANGED, favourite=favourite, count=count, audience=audience)
+    return count
 
 
 @transaction.atomic
 def set_favourite(company: Company, *, customer: Customer, favourite: bool, actor=None) -> Customer:
+    was = customer.is_favourite
     customer.is_favourite = favourite
     customer.save(update_fields=["is_favourite", "updated_at"])
+    if was != favourite:
+        changes = [{"field": "is_favourite", "old": str(was), "new": str(favourite)}]
+        audit_customer(company, Action.CUSTOMER_EDITED, customer, actor=actor, changes=changes)
     return customer
 
 
@@ -431,6 +458,7 @@ def change_fields(company: Company, customer: Customer, actor, **values) -> Cust
         changes = _changes(before, after)
         if changes:
             record_event(customer, CustomerEvent.Kind.EDITED, actor=actor, changes=changes)
+            audit_customer(company, Action.CUSTOMER_EDITED, customer, actor=actor, changes=changes)
     return customer
 
 
@@ -579,6 +607,7 @@ def erase_customer(company: Company, *, customer: Customer, actor) -> Customer:
         customer.erased_at = timezone.now()
         customer.save()
         record_event(customer, CustomerEvent.Kind.ERASED, actor=actor)
+        audit_customer(company, Action.CUSTOMER_ERASED, customer, actor=actor)
     return customer
 
 
@@ -715,6 +744,7 @@ def merge_customers(
         record_event(
             target, CustomerEvent.Kind.MERGED, actor=actor, absorbed={"name": duplicate.full_name}, merge=merge.pk
         )
+        audit_customer(company, Action.CUSTOMERS_MERGED, target, actor=actor, absorbed=duplicate.pk, merge=merge.pk)
         _replace_contacts(target, phones, emails)
         refresh_customer_stats(target)
     target.refresh_from_db()
@@ -868,6 +898,7 @@ def undo_merge(company: Company, *, merge: CustomerMerge, actor=None) -> Custome
         for customer, other in ((survivor, absorbed), (absorbed, survivor)):
             record_event(customer, CustomerEvent.Kind.MERGE_UNDONE, actor=actor, other={"name": other.full_name})
             refresh_customer_stats(customer)
+        audit_customer(company, Action.MERGE_UNDONE, survivor, actor=actor, absorbed=absorbed.pk, merge=merge.pk)
     return absorbed
 
 
@@ -900,6 +931,7 @@ def create_label(company: Company, *, name: str, color: str, actor=None) -> Labe
     label = Label(company=company, name=name, color=color)
     label.full_clean(exclude=["company"])
     label.save()
+    record(company, actor=actor, action=Action.LABEL_CREATED, target=label, color=color)
     return label
 
 
@@ -908,15 +940,23 @@ def update_label(company: Company, *, label: Label, name: str, color: str, actor
     name = name.strip()
     if _label_name_taken(company, name, exclude_pk=label.pk):
         raise ValidationError({"name": _("A label named “%(name)s” already exists.") % {"name": name}})
+    changes = [
+        {"field": field, "old": old, "new": new}
+        for field, old, new in (("name", label.name, name), ("color", label.color, color))
+        if old != new
+    ]
     label.name = name
     label.color = color
     label.full_clean(exclude=["company"])
     label.save()
+    record(company, actor=actor, action=Action.LABEL_EDITED, target=label, changes=changes)
     return label
 
 
 @transaction.atomic
 def delete_label(company: Company, *, label: Label, actor=None) -> None:
+    count = label.customers.count()
+    record(company, actor=actor, action=Action.LABEL_DELETED, target=label, count=count)
     label.delete()
 
 
@@ -937,9 +977,10 @@ def _set_labels(customer: Customer, labels: Iterable[Label]) -> None:
 
 
 @transaction.atomic
-def add_label(company: Company, *, label: Label, customers: QuerySet[Customer], actor=None) -> int:
+def add_label(company: Company, *, label: Label, customers: QuerySet[Customer], actor=None, audience: str = "") -> int:
     """Adds the label to every customer of the queryset that lacks it; returns how many gained it.
-    Each of them gets a "label added" entry in their history."""
+    Each of them gets a "label added" entry in their history; the activity log one entry with
+    the count and `audience` (who they are, in words)."""
     _check_same_company(company, label)
     added = 0
     ids = customers.filter(company=company).exclude(labels=label).values_list("pk", flat=True).order_by()
@@ -949,7 +990,9 @@ def add_label(company: Company, *, label: Label, customers: QuerySet[Customer], 
         if len(batch) >= BATCH_SIZE:
             added += _label_batch(company, label, batch, actor)
             batch = []
-    return added + _label_batch(company, label, batch, actor)
+    added += _label_batch(company, label, batch, actor)
+    record(company, actor=actor, action=Action.LABEL_ADDED, target=label, count=added, audience=audience)
+    return added
 
 
 def _label_batch(company: Company, label: Label, customer_ids: list[int], actor) -> int:
@@ -971,7 +1014,9 @@ def _label_events(company: Company, label: Label, customer_ids, kind: str, actor
 
 
 @transaction.atomic
-def remove_label(company: Company, *, label: Label, customers: QuerySet[Customer], actor=None) -> int:
+def remove_label(
+    company: Company, *, label: Label, customers: QuerySet[Customer], actor=None, audience: str = ""
+) -> int:
     _check_same_company(company, label)
     links = CustomerLabel.objects.filter(
         company=company, label=label, customer__in=customers.filter(company=company).values("pk")
@@ -979,7 +1024,9 @@ def remove_label(company: Company, *, label: Label, customers: QuerySet[Customer
     customer_ids = list(links.values_list("customer_id", flat=True))
     links.delete()
     _label_events(company, label, customer_ids, CustomerEvent.Kind.LABEL_REMOVED, actor)
-    return len(customer_ids)
+    count = len(customer_ids)
+    record(company, actor=actor, action=Action.LABEL_REMOVED, target=label, count=count, audience=audience)
+    return count
 
 
 # Notes ------------------------------------------------------------------------------------------
@@ -990,18 +1037,24 @@ def add_note(company: Company, *, customer: Customer, text: str, priority: int, 
     note = Note(company=company, customer=customer, author=actor, text=text, priority=priority)
     note.full_clean(exclude=["company", "customer", "author"])
     note.save()
+    audit_customer(company, Action.NOTE_ADDED, customer, actor=actor, note=note.pk, priority=priority)
     return note
 
 
 @transaction.atomic
 def edit_note(company: Company, *, note: Note, text: str, priority: int, actor) -> Note:
+    changes = [{"field": "text"}] if note.text != text else []
+    if note.priority != priority:
+        changes.append({"field": "priority", "old": str(note.priority), "new": str(priority)})
     note.text = text
     note.priority = priority
     note.full_clean(exclude=["company", "customer", "author"])
     note.save()
+    audit_customer(company, Action.NOTE_EDITED, note.customer, actor=actor, changes=changes, note=note.pk)
     return note
 
 
 @transaction.atomic
 def delete_note(company: Company, *, note: Note, actor) -> None:
+    audit_customer(company, Action.NOTE_DELETED, note.customer, actor=actor, note=note.pk)
     note.delete()

@@ -25,7 +25,7 @@ from customers.criteria import (
     narrowed,
     with_criterion,
 )
-from customers.filters import CRITERIA_BY_KEY, CustomerFilter, describe
+from customers.filters import CRITERIA_BY_KEY, CustomerFilter, describe_form
 from customers.forms import (
     BlockForm,
     BulkLabelForm,
@@ -51,7 +51,7 @@ from customers.timeline import timeline
 from orders.queries import customer_summary, orders_for_list
 from orders.tables import CustomerOrderTable
 from segments.models import Segment
-from segments.queries import audience, segments_for
+from segments.queries import audience, audience_words, segments_for
 from segments.services import clean_query
 
 PAGE_SIZES = (20, 50, 100)
@@ -161,7 +161,6 @@ def _render_list(request, *, template: str):
     filter_query = clean_query(request.GET)
     segment = _open_segment(request)
     filterset.is_valid()
-    valid_part = {k: v for k, v in filterset.form.cleaned_data.items() if k not in filterset.form.errors}
     context = {
         "filterset": filterset,
         "table": table,
@@ -171,7 +170,7 @@ def _render_list(request, *, template: str):
         "filter_query": filter_query,
         "criteria_rows": criteria_rows(filterset, request.GET),
         "addable_criteria": addable_criteria(request.GET),
-        "rule": describe(valid_part),
+        "rule": describe_form(filterset.form),
         "segment": segment,
         "segment_changed": segment is not None and segment.query != filter_query,
         "is_filtered": bool(filter_query),
@@ -494,17 +493,20 @@ def bulk_label(request):
         return HttpResponseRedirect(back)
     if form.cleaned_data["all_matching"]:
         require_admin(request)
-        customers = audience(request.company, user=request.user, query=request.POST.get("filter_query", ""))
+        query = request.POST.get("filter_query", "")
+        customers = audience(request.company, user=request.user, query=query)
+        words = audience_words(request.company, query=query)
     else:
         customers = audience(request.company, user=request.user, ids=form.cleaned_data["selected"])
-    label = form.cleaned_data["label"]
+        words = audience_words(request.company, ids=form.cleaned_data["selected"])
+    label, who = form.cleaned_data["label"], {"actor": request.user, "audience": words}
     if form.cleaned_data["action"] == "add":
-        count = services.add_label(request.company, label=label, customers=customers, actor=request.user)
+        count = services.add_label(request.company, label=label, customers=customers, **who)
         text = ngettext(
             "Label %(label)s added to %(count)d customer.", "Label %(label)s added to %(count)d customers.", count
         )
     else:
-        count = services.remove_label(request.company, label=label, customers=customers, actor=request.user)
+        count = services.remove_label(request.company, label=label, customers=customers, **who)
         text = ngettext(
             "Label %(label)s removed from %(count)d customer.",
             "Label %(label)s removed from %(count)d customers.",
@@ -552,20 +554,21 @@ def quick_panel(request):
 def _panel_action(request, data) -> str:
     customers = Customer.objects.filter(pk__in=data["selected"])
     company, action, label = request.company, data["action"], data.get("label")
+    who = {"actor": request.user, "audience": audience_words(company, ids=data["selected"])}
     if action == "add_label":
-        count = services.add_label(company, label=label, customers=customers, actor=request.user)
+        count = services.add_label(company, label=label, customers=customers, **who)
         return ngettext(
             "Label %(label)s added to %(count)d customer.", "Label %(label)s added to %(count)d customers.", count
         ) % {"label": label, "count": count}
     if action == "remove_label":
-        count = services.remove_label(company, label=label, customers=customers, actor=request.user)
+        count = services.remove_label(company, label=label, customers=customers, **who)
         return ngettext(
             "Label %(label)s removed from %(count)d customer.",
             "Label %(label)s removed from %(count)d customers.",
             count,
         ) % {"label": label, "count": count}
     if action in ("favourite", "unfavourite"):
-        services.set_favourites(company, customers=customers, favourite=action == "favourite", actor=request.user)
+        services.set_favourites(company, customers=customers, favourite=action == "favourite", **who)
         return _("Added to favourites.") if action == "favourite" else _("Removed from favourites.")
     services.add_note(
         company, customer=customers.get(), text=data["text"].strip(), priority=data["priority"], actor=request.user

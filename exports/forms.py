@@ -12,7 +12,7 @@ class ExportForm(forms.Form):
 
     audience = forms.ChoiceField(
         label=_("Export"),
-        choices=[(value, label) for value, label in Export.Audience.choices if value != Export.Audience.ARCHIVE],
+        choices=[(value, label) for value, label in Export.Audience.choices if value not in ("archive", "activity")],
         error_messages={"required": _("Choose what to export."), "invalid_choice": _("Choose what to export.")},
     )
     filter_query = forms.CharField(required=False, max_length=4000)

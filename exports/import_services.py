@@ -23,6 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from audit.context import summarized
+from audit.services import Action, record
 from companies.formats import format_number
 from companies.models import Company
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, Label
@@ -106,7 +108,7 @@ def upload_import(company: Company, *, user, upload) -> Import:
             name = export_storage().save(f"imports/{company.pk}/{uuid.uuid4().hex}.xlsx", File(file))
     remembered = ImportMapping.objects.filter(company=company, headers_key=headers_key(header)).first()
     mapping = remembered.mapping if remembered and len(remembered.mapping) == len(header) else guess_mapping(header)
-    return Import.objects.create(
+    source = Import.objects.create(
         company=company,
         requested_by=user,
         language=translation.get_language() or settings.LANGUAGE_CODE,
@@ -118,6 +120,8 @@ def upload_import(company: Company, *, user, upload) -> Import:
         preview=[row[: len(header)] + [""] * (len(header) - len(row)) for row in preview],
         mapping=mapping,
     )
+    record(company, actor=user, action=Action.IMPORT_UPLOADED, target=source, label=source.original_name)
+    return source
 
 
 @transaction.atomic
@@ -171,6 +175,16 @@ def confirm_import(company: Company, *, source: Import, user) -> Import:
     source.status, source.rows_done, source.heartbeat_at = Import.Status.APPLYING, 0, timezone.now()
     source.save(update_fields=["status", "rows_done", "heartbeat_at"])
     _queue("apply_import", source)
+    record(
+        company,
+        actor=user,
+        action=Action.IMPORT_APPLIED,
+        target=source,
+        label=source.original_name,
+        to_create=source.to_create,
+        to_update=source.to_update,
+        rejected=source.rejected,
+    )
     return source
 
 
@@ -258,7 +272,8 @@ def run_step(company: Company, import_id: int, status: str) -> None:
     source = Import.objects.select_related("requested_by").get(company=company, pk=import_id)
     if source.status != status:
         return  # already done, or failed by the stall sweeper
-    with translation.override(source.language):
+    # The activity log has the import's confirmation or undo as one entry, not one per row.
+    with translation.override(source.language), summarized():
         STEPS[status](company, source)
 
 
@@ -539,6 +554,14 @@ def start_undo(company: Company, *, source: Import, user) -> Import:
     source.rows_total = source.changes.count()
     source.save(update_fields=["status", "rows_done", "rows_total", "heartbeat_at"])
     _queue("undo_import", source)
+    record(
+        company,
+        actor=user,
+        action=Action.IMPORT_UNDONE,
+        target=source,
+        label=source.original_name,
+        changes_to_undo=source.rows_total,
+    )
     return source
 
 

@@ -35,6 +35,7 @@ class Export(models.Model):
         SEGMENT = "segment", _("Segment")
         SELECTION = "selection", _("Selected customers")
         ARCHIVE = "archive", _("All company data")
+        ACTIVITY = "activity", _("Activity log")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey(
@@ -90,9 +91,16 @@ class Export(models.Model):
         return self.audience == self.Audience.ARCHIVE
 
     @property
+    def is_activity(self) -> bool:
+        """The activity log's entries, not customers."""
+        return self.audience == self.Audience.ACTIVITY
+
+    @property
     def download_name(self) -> str:
         stamp = f"{timezone.localtime(self.created_at):%Y-%m-%d-%H%M}"
-        return f"company-data-{stamp}.zip" if self.is_archive else f"customers-{stamp}.xlsx"
+        if self.is_archive:
+            return f"company-data-{stamp}.zip"
+        return f"{'activity' if self.is_activity else 'customers'}-{stamp}.xlsx"
 
     @property
     def is_expired(self) -> bool:

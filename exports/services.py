@@ -16,22 +16,26 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.http import QueryDict
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from companies.models import Company, Membership
+from audit.forms import ActivityFilterForm
+from audit.models import AuditEntry
+from audit.queries import describe_entries, entries_for
+from audit.services import Action, record
+from companies.fields import fits_an_id
+from companies.models import Company, Membership, User
 from companies.tasks import send_email
-from customers.filters import describe
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone
 from customers.services import list_columns
 from exports import archive
 from exports.columns import BY_KEY, COLUMNS, CellWriter, Column, export_columns
 from exports.models import LINK_LIFETIME, Export, export_storage
 from segments.models import Segment
-from segments.queries import filter_of, segments_for
+from segments.queries import filter_of, query_words, segments_for
 from segments.services import clean_query
 
 logger = logging.getLogger(__name__)
@@ -79,7 +83,7 @@ def request_export(
         export.query = clean_query(QueryDict(query))
         if not export.query:
             raise ValidationError(_("The list is not filtered: export all customers instead."))
-        export.description = _("Filter: %(rule)s") % {"rule": "; ".join(_filter_words(company, export.query))}
+        export.description = _("Filter: %(rule)s") % {"rule": "; ".join(query_words(company, export.query))}
     elif audience == Export.Audience.SEGMENT:
         pk = segment.pk if isinstance(segment, Segment) else segment
         found = segments_for(company, user).filter(pk=pk).first() if pk else None
@@ -107,7 +111,75 @@ def request_export(
     export.description = export.description[:500]
     export.save()
     _queue(export)
+    _audit_request(export, user)
     return export
+
+
+def _audit_request(export: Export, user, **details) -> None:
+    record(
+        export.company,
+        actor=user,
+        action=Action.EXPORT_REQUESTED,
+        target=export,
+        label=export.description,
+        audience=export.audience,
+        **details,
+    )
+
+
+def request_activity_export(company: Company, *, user, filters: dict) -> Export:
+    """Queues the activity log's entries matching `filters` (the log page's) as a workbook."""
+    if not can_export(company, user):
+        raise PermissionDenied(_("Only owners and admins can export customers."))
+    query = QueryDict(mutable=True)
+    for key, value in filters.items():
+        query[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    words = activity_filter_words(filters)
+    with transaction.atomic():
+        export = Export.objects.create(
+            company=company,
+            requested_by=user,
+            email=user.email,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            audience=Export.Audience.ACTIVITY,
+            query=query.urlencode(),
+            description=(
+                _("Activity log: %(filters)s") % {"filters": "; ".join(words)} if words else _("Activity log")
+            )[:500],
+        )
+        _queue(export)
+        _audit_request(export, user)
+    return export
+
+
+def activity_filter_words(filters: dict) -> list[str]:
+    words = []
+    who = filters.get("who", "")
+    if who.startswith("type:"):
+        words.append(str(dict(AuditEntry.ActorType.choices).get(who.removeprefix("type:"), who)))
+    elif who:
+        user = User.objects.filter(pk=who).first() if fits_an_id(who) else None
+        words.append(user.email if user else who)
+    if filters.get("action"):
+        words.append(str(dict(AuditEntry.Action.choices).get(filters["action"], filters["action"])))
+    if filters.get("since"):
+        words.append(_("from %(date)s") % {"date": formats.date_format(filters["since"], "SHORT_DATE_FORMAT")})
+    if filters.get("until"):
+        words.append(_("to %(date)s") % {"date": formats.date_format(filters["until"], "SHORT_DATE_FORMAT")})
+    return words
+
+
+def record_download(company: Company, *, export: Export, user) -> None:
+    """Who took the file away, and when: every download of an export is in the activity log."""
+    record(
+        company,
+        actor=user,
+        action=Action.EXPORT_DOWNLOADED,
+        target=export,
+        label=export.description,
+        audience=export.audience,
+        rows=export.rows_written,
+    )
 
 
 def can_take_archive(company: Company, user) -> bool:
@@ -129,17 +201,8 @@ def request_archive(company: Company, *, user) -> Export:
         description=_("All company data: customers, contacts, labels, notes, orders, catalog, segments and history"),
     )
     _queue(export)
+    _audit_request(export, user)
     return export
-
-
-def _filter_words(company: Company, query: str) -> list[str]:
-    """The filter in words, as the list shows it, with the search text first."""
-    filterset = filter_of(company, query)
-    filterset.is_valid()
-    form = filterset.form
-    words = describe({key: value for key, value in form.cleaned_data.items() if key not in form.errors})
-    search = QueryDict(query).get("q", "").strip()
-    return [_("search “%(text)s”") % {"text": search}, *words] if search else words
 
 
 def _queue(export: Export) -> None:
@@ -161,6 +224,7 @@ def retry_export(company: Company, *, export: Export, user) -> Export:
         raise ValidationError(_("Only a failed export can be retried."))
     export.refresh_from_db()
     _queue(export)
+    _audit_request(export, user, retried=True)
     return export
 
 
@@ -188,7 +252,8 @@ def build_export(company: Company, export_id: int) -> None:
     try:
         with translation.override(export.language), tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / export.download_name
-            (_write_archive if export.is_archive else _write_workbook)(company, export, path)
+            writer = _write_archive if export.is_archive else _write_activity if export.is_activity else _write_workbook
+            writer(company, export, path)
             with path.open("rb") as file:
                 name = export_storage().save(f"{company.pk}/{uuid.uuid4().hex}{path.suffix}", File(file))
     except Cancelled:
@@ -228,6 +293,56 @@ def _progress(export: Export, **fields) -> None:
     )
     if not moved:
         raise Cancelled
+
+
+ACTIVITY_COLUMNS = [
+    Column("when", _("When"), "datetime", 17, lambda entry: entry.created_at),
+    Column("who", _("Who"), "text", 28, lambda entry: entry.who),
+    Column("action", _("Action"), "text", 28, lambda entry: entry.get_action_display()),
+    Column("object", _("Object"), "text", 30, lambda entry: entry.object_text),
+    Column("changes", _("Changes"), "text", 40, lambda entry: _changes_text(entry)),
+    Column("details", _("Details"), "text", 30, lambda entry: _details_text(entry)),
+    Column("address", _("Address"), "text", 16, lambda entry: entry.ip_address or ""),
+]
+
+
+def _changes_text(entry) -> str:
+    return "; ".join(
+        row["field"] if row["hidden"] else f"{row['field']}: {row['old'] or '—'} → {row['new'] or '—'}"
+        for row in entry.change_rows
+    )
+
+
+def _details_text(entry) -> str:
+    return ", ".join(f"{key}: {value}" for key, value in entry.details.items() if value not in ("", None))
+
+
+def _write_activity(company: Company, export: Export, path: Path) -> None:
+    """The activity log's entries the export's filters match, newest first, CHUNK at a time."""
+
+    members = User.objects.filter(memberships__company=company)
+    entries = entries_for(company, ActivityFilterForm(QueryDict(export.query), members=members).valid_data())
+    _progress(export, rows_total=entries.count())
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(str(_("Activity log"))[:31])
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(ACTIVITY_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    cells = CellWriter(sheet, ZoneInfo(company.time_zone), company.base_currency)
+    sheet.append(cells.header(ACTIVITY_COLUMNS))
+    written, last = 0, None
+    while True:
+        page = entries.order_by("-id") if last is None else entries.filter(id__lt=last).order_by("-id")
+        chunk = list(page[:CHUNK])
+        if not chunk:
+            break
+        describe_entries(company, chunk)
+        for entry in chunk:
+            sheet.append([cells.cell(column, column.value(entry)) for column in ACTIVITY_COLUMNS])
+        written += len(chunk)
+        last = chunk[-1].id
+        _progress(export, rows_written=written)
+    workbook.save(path)
 
 
 def _write_archive(company: Company, export: Export, path: Path) -> None:
@@ -328,7 +443,12 @@ def _chunks(company: Company, queryset: QuerySet[Customer]) -> Iterator[list[Cus
 def _send_link(export: Export) -> None:
     with translation.override(export.language), timezone.override(ZoneInfo(export.company.time_zone)):
         context = {"export": export, "url": settings.SITE_URL + export.get_download_url()}
-        subject = _("Your company data is ready") if export.is_archive else _("Your customer export is ready")
+        if export.is_archive:
+            subject = _("Your company data is ready")
+        elif export.is_activity:
+            subject = _("Your activity log export is ready")
+        else:
+            subject = _("Your customer export is ready")
         body = render_to_string("exports/email/ready.txt", context)
         html_body = render_to_string("exports/email/ready.html", context)
     send_email.delay(subject=str(subject), body=body, html_body=html_body, to=[export.email])

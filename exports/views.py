@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit.views import activity_filter_form
 from companies.decorators import company_view
 from companies.flash import flash_form_errors
 from companies.models import Membership
@@ -55,6 +56,15 @@ def archive_create(request):
     return redirect(export)
 
 
+@require_POST
+@company_view(admin=True)
+def activity_create(request):
+    """From the activity log: its filtered entries as an Excel file, built and sent like an export."""
+    filters = activity_filter_form(request, request.POST).valid_data()
+    export = services.request_activity_export(request.company, user=request.user, filters=filters)
+    return redirect(export)
+
+
 @company_view(admin=True)
 def export_list(request):
     exports = Export.objects.select_related("requested_by").order_by("-created_at", "-id")
@@ -94,6 +104,7 @@ def export_download(request, pk):
         file = export_storage().open(export.file_name, "rb")
     except FileNotFoundError:
         return render(request, "exports/expired.html", {"export": export, "missing": True}, status=410)
+    services.record_download(request.company, export=export, user=request.user)
     return FileResponse(file, as_attachment=True, filename=export.download_name)
 
 

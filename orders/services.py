@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import CUSTOMER, Action, record
 from companies.models import Company, ExchangeRate
 from customers.models import Customer, CustomerEvent, Label
 from customers.services import find_or_create_customer, record_event
@@ -191,6 +192,18 @@ def place_order(
         OrderStatusChange.objects.create(company=company, order=order, to_status=order.status, actor=actor)
         refresh_customer_stats(customer)
         count_order_day(company, order=order, status=order.status, sign=1)
+        by = CUSTOMER if actor is None and source == Order.Source.QUICK_LINK else actor
+        record(
+            company,
+            actor=by,
+            action=Action.ORDER_PLACED,
+            target=order,
+            label=f"#{order.number}",
+            source=source,
+            total=str(order.total),
+            currency=currency,
+            customer=customer.pk,
+        )
     return order
 
 
@@ -362,6 +375,15 @@ def change_order_status(company: Company, *, order: Order, status: str, actor) -
         )
         if Order.Status.CANCELLED in (previous, status):
             refresh_customer_stats(order.customer)
+        changes = [{"field": "status", "old": previous, "new": status}]
+        record(
+            company,
+            actor=actor,
+            action=Action.ORDER_STATUS_CHANGED,
+            target=order,
+            label=f"#{order.number}",
+            changes=changes,
+        )
     return order
 
 
@@ -369,12 +391,30 @@ def change_order_status(company: Company, *, order: Order, status: str, actor) -
 def add_order_label(company: Company, *, order: Order, label: Label, actor=None) -> None:
     if order.company_id != company.pk or label.company_id != company.pk:
         raise ValueError("an object of another company was passed to a service")
-    OrderLabel.objects.get_or_create(company=company, order=order, label=label)
+    _link, added = OrderLabel.objects.get_or_create(company=company, order=order, label=label)
+    if added:
+        record(
+            company,
+            actor=actor,
+            action=Action.ORDER_LABEL_ADDED,
+            target=order,
+            label=f"#{order.number}",
+            name=label.name,
+        )
 
 
 @transaction.atomic
 def remove_order_label(company: Company, *, order: Order, label: Label, actor=None) -> None:
-    OrderLabel.objects.filter(company=company, order=order, label=label).delete()
+    removed, _by_model = OrderLabel.objects.filter(company=company, order=order, label=label).delete()
+    if removed:
+        record(
+            company,
+            actor=actor,
+            action=Action.ORDER_LABEL_REMOVED,
+            target=order,
+            label=f"#{order.number}",
+            name=label.name,
+        )
 
 
 def save_product(company: Company, *, form, actor=None) -> Product:
@@ -386,6 +426,12 @@ def save_product(company: Company, *, form, actor=None) -> Product:
     """
     product = form.save(commit=False)
     product.company = company
+    creating = product.pk is None
+    changes = [
+        {"field": name, "old": _as_text(form.initial.get(name)), "new": _as_text(form.cleaned_data.get(name))}
+        for name in form.changed_data
+        if name != "image"
+    ]
     if product.sku and Product.objects.filter(company=company, sku=product.sku).exclude(pk=product.pk).exists():
         raise ValidationError({"sku": _("Another product already has the SKU %(sku)s.") % {"sku": product.sku}})
     image = form.cleaned_data.get("image")
@@ -400,6 +446,10 @@ def save_product(company: Company, *, form, actor=None) -> Product:
         with transaction.atomic():
             product.save()
             transaction.on_commit(lambda: _delete_files(storage, old_files))
+            if image is not None:
+                changes.append({"field": "image", "old": "", "new": "removed" if image is False else "new"})
+            action = Action.PRODUCT_CREATED if creating else Action.PRODUCT_EDITED
+            record(company, actor=actor, action=action, target=product, changes=[] if creating else changes)
     except Exception:
         if isinstance(image, PreparedImage):
             _delete_files(storage, [product.image.name, product.thumbnail.name])
@@ -446,16 +496,22 @@ def _delete_files(storage, names: Iterable[str]) -> None:
 @transaction.atomic
 def create_category(company: Company, *, name: str, position: int = 0, actor=None) -> Category:
     name = _category_name(company, name)
-    return Category.objects.create(company=company, name=name, position=position)
+    category = Category.objects.create(company=company, name=name, position=position)
+    record(company, actor=actor, action=Action.CATEGORY_CREATED, target=category)
+    return category
 
 
 @transaction.atomic
 def rename_category(company: Company, *, category: Category, name: str, position: int, actor=None) -> Category:
     if category.company_id != company.pk:
         raise ValueError("an object of another company was passed to a service")
+    before = {"name": category.name, "position": str(category.position)}
     category.name = _category_name(company, name, exclude=category.pk)
     category.position = position
     category.save(update_fields=["name", "position"])
+    after = {"name": category.name, "position": str(category.position)}
+    changes = [{"field": key, "old": before[key], "new": after[key]} for key in before if before[key] != after[key]]
+    record(company, actor=actor, action=Action.CATEGORY_EDITED, target=category, changes=changes)
     return category
 
 
@@ -465,6 +521,7 @@ def delete_category(company: Company, *, category: Category, actor=None) -> int:
     if category.company_id != company.pk:
         raise ValueError("an object of another company was passed to a service")
     moved = Product.objects.filter(company=company, category=category).update(category=None)
+    record(company, actor=actor, action=Action.CATEGORY_DELETED, target=category, count=moved)
     category.delete()
     return moved
 
@@ -482,6 +539,12 @@ def _category_name(company: Company, name: str, *, exclude: int | None = None) -
 
 @transaction.atomic
 def set_product_active(company: Company, *, product: Product, active: bool, actor=None) -> Product:
+    changes = [{"field": "is_active", "old": str(product.is_active), "new": str(active)}]
     product.is_active = active
     product.save(update_fields=["is_active", "updated_at"])
+    record(company, actor=actor, action=Action.PRODUCT_EDITED, target=product, changes=changes)
     return product
+
+
+def _as_text(value) -> str:
+    return "" if value is None else str(value)

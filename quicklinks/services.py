@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_scopes import scopes_disabled
 
+from audit.services import Action, record
 from companies.models import Company
 from customers.models import Customer
 from quicklinks.models import QuickLink, new_nonce
@@ -50,24 +51,37 @@ def link_for_token(token: str) -> QuickLink | None:
 @transaction.atomic
 def issue_link(company: Company, *, customer: Customer, actor) -> QuickLink:
     """The customer's link, made if missing; a revoked one comes back with a new token."""
+    link, issued = _issue(company, customer, actor)
+    if issued:
+        record(company, actor=actor, action=Action.QUICK_LINK_ISSUED, target=customer, label=f"#{customer.pk}")
+    return link
+
+
+def _issue(company: Company, customer: Customer, actor) -> tuple[QuickLink, bool]:
     link, created = QuickLink.objects.get_or_create(company=company, customer=customer, defaults={"created_by": actor})
     if not created and not link.is_active:
         link.nonce = new_nonce()
         link.revoked_at = None
         link.save(update_fields=["nonce", "revoked_at"])
-    return link
+        return link, True
+    return link, created
 
 
 @transaction.atomic
 def regenerate_link(company: Company, *, customer: Customer, actor) -> QuickLink:
     """A new token for the customer; the old URL stops working at once."""
-    link = issue_link(company, customer=customer, actor=actor)
+    link, _issued = _issue(company, customer, actor)
     link.nonce = new_nonce()
     link.created_by = actor
     link.save(update_fields=["nonce", "created_by"])
+    record(company, actor=actor, action=Action.QUICK_LINK_REGENERATED, target=customer, label=f"#{customer.pk}")
     return link
 
 
 @transaction.atomic
 def revoke_link(company: Company, *, customer: Customer, actor) -> None:
-    QuickLink.objects.filter(company=company, customer=customer, revoked_at=None).update(revoked_at=timezone.now())
+    revoked = QuickLink.objects.filter(company=company, customer=customer, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        record(company, actor=actor, action=Action.QUICK_LINK_REVOKED, target=customer, label=f"#{customer.pk}")

@@ -4,9 +4,11 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 from django.http import Http404, QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from companies.models import Company
-from customers.filters import CustomerFilter
+from customers.filters import CustomerFilter, describe_form
 from customers.models import Customer
 from segments.models import Segment
 
@@ -14,6 +16,23 @@ from segments.models import Segment
 def segments_for(company: Company, user) -> QuerySet[Segment]:
     """The company's shared segments and the user's own, in their order."""
     return Segment.objects.filter(company=company).filter(Q(owner=None) | Q(owner=user)).order_by("position", "id")
+
+
+def query_words(company: Company, query: str) -> list[str]:
+    """A filter's query string in plain words, as the list shows it, with the search text first."""
+    filterset = filter_of(company, query)
+    filterset.is_valid()
+    words = describe_form(filterset.form)
+    search = QueryDict(query).get("q", "").strip()
+    return [_("search “%(text)s”") % {"text": search}, *words] if search else words
+
+
+def audience_words(company: Company, *, query: str | None = None, ids: Iterable[int] | None = None) -> str:
+    """Who an audience is, in words, for the activity log: the filter's rule or the ticked count."""
+    if query is not None:
+        return _("Filter: %(rule)s") % {"rule": "; ".join(query_words(company, query)) or _("all customers")}
+    count = len(list(ids or ()))
+    return ngettext("%(count)s ticked customer", "%(count)s ticked customers", count) % {"count": count}
 
 
 def filter_of(company: Company, query: str, queryset: QuerySet[Customer] | None = None) -> CustomerFilter:

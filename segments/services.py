@@ -7,6 +7,7 @@ from django.http import QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from audit.services import Action, record
 from companies.models import Company
 from customers.filters import FILTER_PARAMS
 from segments.models import Segment
@@ -49,27 +50,37 @@ def create_segment(company: Company, *, name: str, query: QueryDict, shared: boo
     owner = None if shared else actor
     name = _check_name(company, name, owner=owner)
     last = Segment.objects.filter(company=company).aggregate(last=Max("position"))["last"]
-    return Segment.objects.create(
+    segment = Segment.objects.create(
         company=company, name=name, query=clean_query(query), owner=owner, position=(last or 0) + 1
     )
+    record(company, actor=actor, action=Action.SEGMENT_CREATED, target=segment, shared=shared, query=segment.query)
+    return segment
 
 
 @transaction.atomic
 def update_segment(company: Company, *, segment: Segment, query: QueryDict, actor) -> Segment:
-    segment.query = clean_query(query)
+    changes = [{"field": "query", "old": segment.query, "new": clean_query(query)}]
+    segment.query = changes[0]["new"]
     segment.save(update_fields=["query", "updated_at"])
+    record(
+        company, actor=actor, action=Action.SEGMENT_EDITED, target=segment, label=segment.display_name, changes=changes
+    )
     return segment
 
 
 @transaction.atomic
 def rename_segment(company: Company, *, segment: Segment, name: str, actor) -> Segment:
+    old = segment.display_name
     segment.name = _check_name(company, name, owner=segment.owner, exclude_pk=segment.pk)
     segment.save(update_fields=["name", "updated_at"])
+    changes = [{"field": "name", "old": old, "new": segment.name}]
+    record(company, actor=actor, action=Action.SEGMENT_EDITED, target=segment, label=segment.name, changes=changes)
     return segment
 
 
 @transaction.atomic
 def delete_segment(company: Company, *, segment: Segment, actor) -> None:
+    record(company, actor=actor, action=Action.SEGMENT_DELETED, target=segment, label=segment.display_name)
     segment.delete()
 
 
@@ -109,4 +120,6 @@ def restore_default_segments(company: Company, actor=None) -> int:
                 segment.query, segment.owner = query, None
                 segment.save(update_fields=["query", "owner", "updated_at"])
                 changed += 1
+    if changed and actor is not None:  # a new company's groups are part of its creation
+        record(company, actor=actor, action=Action.SEGMENTS_RESTORED, count=changed)
     return changed

@@ -11,4 +11,4 @@ def create_default_groups(sender, instance: Company, created: bool, raw: bool = 
         from segments.services import restore_default_segments
 
         with scope(company=instance):
-            restore_default_segments(instance)
+            restore_default_segments(instance, actor=None)

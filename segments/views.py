@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
-from customers.filters import describe
+from customers.filters import describe_form
 from segments import services
 from segments.forms import RenameForm, SegmentForm
 from segments.models import Segment
@@ -27,7 +27,7 @@ def _with_rule_and_count(company, segments):
         filterset = filter_of(company, segment.query)
         filterset.is_valid()
         form = filterset.form
-        segment.rule = describe({k: v for k, v in form.cleaned_data.items() if k not in form.errors})
+        segment.rule = describe_form(form)
         segment.problems = [str(error) for errors in form.errors.values() for error in errors]
         segment.count = filterset.qs.count()
     return segments
@@ -71,8 +71,7 @@ def segment_create(request):
 def describe_query(request, query: QueryDict) -> list[str]:
     filterset = filter_of(request.company, query.urlencode())
     filterset.is_valid()
-    form = filterset.form
-    return describe({k: v for k, v in form.cleaned_data.items() if k not in form.errors})
+    return describe_form(filterset.form)
 
 
 @require_POST

@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
+from audit.models import AuditEntry
 from companies.models import ExchangeRate
 from customers.models import (
     Customer,
@@ -74,6 +75,7 @@ def snapshot(company):
         "exports": list(Export.objects.filter(company=company).order_by("pk").values()),
         "imports": list(Import.objects.filter(company=company).order_by("pk").values()),
         "import_changes": list(ImportChange.objects.filter(company=company).order_by("pk").values()),
+        "activity": list(AuditEntry.objects.filter(company=company).order_by("pk").values()),
     }
 
 
