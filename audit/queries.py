@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.models import AuditEntry
 from companies.fields import fits_an_id
 from companies.models import Company
+from customers.models import Customer
 
 PAGE = 50
 
@@ -66,8 +67,6 @@ def page_of(entries: QuerySet[AuditEntry], *, before: int | None = None, after: 
 def describe_entries(company: Company, entries: list[AuditEntry]) -> None:
     """Sets `object_text`, `object_url` and `change_rows` on each entry. Customers are shown by
     their name now (the log keeps none): one query for the page's customers."""
-    from customers.models import Customer
-
     customer_ids = {e.object_id for e in entries if e.object_type == "customers.customer" and e.object_id}
     customers = {
         pk: (name, erased)

@@ -6,6 +6,7 @@ from django.dispatch import receiver
 from audit.models import AuditEntry
 from audit.services import Action, Actor, record_for_companies
 from companies.models import Company, User
+from companies.views import sign_in_email
 
 
 def _companies_of(user: User):
@@ -19,8 +20,6 @@ def signed_in(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit_sign_in_failed")
 def sign_in_failed(sender, credentials, request=None, **kwargs):
-    from companies.views import sign_in_email
-
     email = sign_in_email(request, credentials)
     user = User.objects.filter(email__iexact=email).first() if email else None
     if user is None:

@@ -13,6 +13,7 @@ from graphlib import TopologicalSorter
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import Storage, storages
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -104,25 +105,25 @@ def delete_company(company_id: int) -> bool:
     return True
 
 
-def _files_of(company: Company) -> list[tuple[str, str]]:
-    """(storage alias, name) of every stored file of the company: exports, imports, product images."""
-    from exports.models import Export, Import
-    from orders.models import Product
-
+def _files_of(company: Company) -> list[tuple[Storage, str]]:
+    """(storage, name) of every stored file of the company: its models' file fields, and the
+    names models keep of files in a storage of their own (`STORED_FILES`: field → storage alias)."""
     files = []
-    for model in (Export, Import):
-        names = model.objects.filter(company=company).exclude(file_name="").values_list("file_name", flat=True)
-        files += [("exports", name) for name in names]
-    for image, thumbnail in Product.objects.filter(company=company).values_list("image", "thumbnail"):
-        files += [("default", name) for name in (image, thumbnail) if name]
+    for model in tenant_models():
+        stored = {
+            field.name: field.storage for field in model._meta.concrete_fields if isinstance(field, models.FileField)
+        }
+        stored |= {name: storages[alias] for name, alias in getattr(model, "STORED_FILES", {}).items()}
+        if not stored:
+            continue
+        for row in model._default_manager.filter(company=company).values_list(*stored):
+            files += [(storage, name) for storage, name in zip(stored.values(), row, strict=True) if name]
     return files
 
 
-def _delete_files(files: list[tuple[str, str]]) -> None:
-    from django.core.files.storage import storages
-
-    for alias, name in files:
-        storages[alias].delete(name)
+def _delete_files(files: list[tuple[Storage, str]]) -> None:
+    for storage, name in files:
+        storage.delete(name)
 
 
 def _delete_admin_history(company: Company) -> None:

@@ -141,10 +141,28 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.company} ({self.get_role_display()})"
 
+    def has_role(self, role: str) -> bool:
+        """At least `role`: owners can do everything admins can, admins everything managers can."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
     @property
     def is_admin(self) -> bool:
-        """Owners can do everything admins can."""
-        return self.role in (self.Role.OWNER, self.Role.ADMIN)
+        return self.has_role(self.Role.ADMIN)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.has_role(self.Role.OWNER)
+
+
+ROLE_RANK = {Membership.Role.MANAGER: 1, Membership.Role.ADMIN: 2, Membership.Role.OWNER: 3}
+
+
+def has_role(company: Company, user, role: str) -> bool:
+    """The one role check of services: whether `user` is at least `role` in `company`."""
+    if user is None or not getattr(user, "pk", None):
+        return False
+    membership = Membership.objects.filter(company=company, user=user).only("role").first()
+    return membership is not None and membership.has_role(role)
 
 
 class ExchangeRate(models.Model):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.services import Action, record
-from companies.models import Company, Membership
+from companies.models import Company, Membership, has_role
 from customers.models import (
     MAX_EMAILS,
     MAX_PHONES,
@@ -39,7 +39,6 @@ from customers.phones import normalize_phone
 from customers.tables import DEFAULT_COLUMNS, OPTIONAL_COLUMNS
 
 BATCH_SIZE = 2000
-ADMIN_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 
 # Contacts ---------------------------------------------------------------------------------------
@@ -572,7 +571,7 @@ def erase_customer(company: Company, *, customer: Customer, actor) -> Customer:
     """
     from orders.models import Order
 
-    if not Membership.objects.filter(company=company, user=actor, role__in=ADMIN_ROLES).exists():
+    if not has_role(company, actor, Membership.Role.ADMIN):
         raise PermissionDenied(_("Only owners and admins can erase a customer's personal data."))
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)

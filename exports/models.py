@@ -22,6 +22,8 @@ def export_storage():
 class Export(models.Model):
     """One Excel export of customers: who asked, for which audience, and how far the worker got."""
 
+    STORED_FILES = {"file_name": "exports"}  # the built file, in export_storage()
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Queued")
         RUNNING = "running", _("Building")
@@ -123,6 +125,8 @@ class Export(models.Model):
 
 class Import(models.Model):
     """One Excel file brought in: its column mapping, its validation report, and what it changed."""
+
+    STORED_FILES = {"file_name": "exports"}  # the uploaded workbook, in export_storage()
 
     class Status(models.TextChoices):
         MAPPING = "mapping", _("Waiting for the column mapping")

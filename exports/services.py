@@ -27,7 +27,7 @@ from audit.models import AuditEntry
 from audit.queries import describe_entries, entries_for
 from audit.services import Action, record
 from companies.fields import fits_an_id
-from companies.models import Company, Membership, User
+from companies.models import Company, Membership, User, has_role
 from companies.tasks import send_email
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone
 from customers.services import list_columns
@@ -51,9 +51,7 @@ class Cancelled(Exception):
 
 
 def can_export(company: Company, user) -> bool:
-    return Membership.objects.filter(
-        company=company, user=user, role__in=(Membership.Role.OWNER, Membership.Role.ADMIN)
-    ).exists()
+    return has_role(company, user, Membership.Role.ADMIN)
 
 
 @transaction.atomic
@@ -183,7 +181,7 @@ def record_download(company: Company, *, export: Export, user) -> None:
 
 
 def can_take_archive(company: Company, user) -> bool:
-    return Membership.objects.filter(company=company, user=user, role=Membership.Role.OWNER).exists()
+    return has_role(company, user, Membership.Role.OWNER)
 
 
 @transaction.atomic

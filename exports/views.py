@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from audit.views import activity_filter_form
 from companies.decorators import company_view
 from companies.flash import flash_form_errors
-from companies.models import Membership
 from exports import services
 from exports.forms import ExportForm
 from exports.models import Export, export_storage
@@ -72,7 +71,7 @@ def export_list(request):
     context = {
         "page": page,
         "now": timezone.now(),
-        "can_take_archive": request.membership.role == Membership.Role.OWNER,
+        "can_take_archive": request.membership.is_owner,
     }
     return render(request, "exports/list.html", context)
 
