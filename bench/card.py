@@ -54,10 +54,9 @@ from customers.management.commands.seed_demo import (
     _order_rows,
 )
 from customers.models import Customer, Note
-from customers.services import build_search_document
+from customers.services import build_search_document, refresh_customer_stats
 from customers.timeline import timeline
 from orders.models import Order, OrderItem, OrderStatusChange
-from orders.services import refresh_customer_stats
 
 HEAVY_NAME = "Bench heavy customer"
 ORDERS_WANTED = 2_000

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from customers.models import Customer
-from orders.services import rebuild_all_customer_stats
+from customers.services import rebuild_all_customer_stats
 
 ORDERS = "orders_order"
 TRGM_INDEX = "order_search_trgm_idx"

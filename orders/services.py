@@ -13,16 +13,17 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import CUSTOMER, Action, record
 from companies.models import Company, ExchangeRate
-from customers.models import Customer, CustomerEvent, Label
-from customers.services import find_or_create_customer, record_event
+from customers.models import Customer, Label
+from customers.services import find_or_create_customer
+from customers.services.figures import refresh_customer_stats
 from orders.images import OUTPUT_EXTENSION, PreparedImage, prepare_product_image
 from orders.models import MAX_QUANTITY, Category, Order, OrderDay, OrderItem, OrderLabel, OrderStatusChange, Product
 
@@ -231,39 +232,6 @@ def _check_lines(lines: Sequence[Line], *, allow_free: bool) -> None:
             raise ValidationError(_("A free line needs a name and a price of zero or more."), code="free_line")
 
 
-def refresh_customer_stats(customer: Customer) -> None:
-    """Recomputes the customer's order figures from their orders; cancelled ones do not count.
-
-    Called inside the transaction that changed an order, with the customer row locked, so the
-    stored figures always equal what `rebuild_customer_stats` would compute.
-    """
-    figures = Order.objects.filter(company_id=customer.company_id, customer=customer).aggregate(
-        count=Count("pk", filter=~Q(status=Order.Status.CANCELLED)),
-        total=Coalesce(Sum("total_base", filter=~Q(status=Order.Status.CANCELLED)), Decimal("0")),
-        first=Min("created_at", filter=~Q(status=Order.Status.CANCELLED)),
-        last=Max("created_at", filter=~Q(status=Order.Status.CANCELLED)),
-        last_any=Max("created_at"),
-    )
-    customer.orders_count = figures["count"]
-    customer.orders_sum = figures["total"]
-    customer.first_order_at = figures["first"]
-    customer.last_order_at = figures["last"]
-    # Placing an order is activity even if it is cancelled later; messages join this later.
-    customer.last_activity_at = figures["last_any"]
-    fields = ["orders_count", "orders_sum", "first_order_at", "last_order_at", "last_activity_at"]
-    if customer.orders_count and customer.status == Customer.Status.POTENTIAL:
-        # A first order makes a lead a current customer; the timeline says so.
-        customer.status = Customer.Status.CURRENT
-        fields.append("status")
-        record_event(
-            customer,
-            CustomerEvent.Kind.STATUS_CHANGED,
-            changes=[{"field": "status", "old": Customer.Status.POTENTIAL, "new": Customer.Status.CURRENT}],
-            automatic=True,
-        )
-    Customer.objects.filter(pk=customer.pk).update(**{name: getattr(customer, name) for name in fields})
-
-
 def order_day(company: Company, order: Order):
     return timezone.localtime(order.created_at, ZoneInfo(company.time_zone)).date()
 
@@ -302,53 +270,6 @@ def rebuild_order_days(company: Company) -> int:
         OrderDay.objects.filter(company=company).delete()
         OrderDay.objects.bulk_create(days, batch_size=5_000)
     return len(days)
-
-
-def rebuild_all_customer_stats(company: Company) -> int:
-    """Recomputes every customer's order figures from their orders; returns how many were wrong.
-
-    One statement: the company's orders are grouped by customer in a single pass and joined to
-    its customers (customers without orders get zeros). Correlated subqueries per customer took
-    minutes at a million customers (docs/performance.md).
-    """
-    customers, orders = Customer._meta.db_table, Order._meta.db_table
-    cancelled = Order.Status.CANCELLED
-    # Only rows whose figures are wrong are written: rewriting a million right ones costs minutes.
-    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"  # NULL-safe "<>"
-    # SQLite sums decimals as floats (25676.600000000002); rounding to the column's places keeps the
-    # comparison exact there and changes nothing on PostgreSQL, whose numeric sum is exact.
-    places = Customer._meta.get_field("orders_sum").decimal_places
-    sql = f"""
-        UPDATE {customers} SET
-            orders_count = COALESCE(figures.live_count, 0),
-            orders_sum = COALESCE(figures.live_sum, 0),
-            first_order_at = figures.first_at,
-            last_order_at = figures.last_at,
-            last_activity_at = figures.any_at
-        FROM (
-            SELECT c.id, f.live_count, f.live_sum, f.first_at, f.last_at, f.any_at
-            FROM {customers} c LEFT JOIN (
-                SELECT customer_id,
-                    COUNT(*) FILTER (WHERE status <> %(cancelled)s) AS live_count,
-                    ROUND(SUM(total_base) FILTER (WHERE status <> %(cancelled)s), {places}) AS live_sum,
-                    MIN(created_at) FILTER (WHERE status <> %(cancelled)s) AS first_at,
-                    MAX(created_at) FILTER (WHERE status <> %(cancelled)s) AS last_at,
-                    MAX(created_at) AS any_at
-                FROM {orders} WHERE company_id = %(company)s GROUP BY customer_id
-            ) f ON f.customer_id = c.id
-            WHERE c.company_id = %(company)s
-        ) AS figures
-        WHERE {customers}.id = figures.id AND (
-            {customers}.orders_count <> COALESCE(figures.live_count, 0)
-            OR {customers}.orders_sum <> COALESCE(figures.live_sum, 0)
-            OR {customers}.first_order_at {differs} figures.first_at
-            OR {customers}.last_order_at {differs} figures.last_at
-            OR {customers}.last_activity_at {differs} figures.any_at
-        )
-    """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, {"cancelled": cancelled.value, "company": company.pk})
-        return cursor.rowcount
 
 
 def change_order_status(company: Company, *, order: Order, status: str, actor) -> Order:

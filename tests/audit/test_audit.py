@@ -36,8 +36,9 @@ from tests.factories import UserFactory, make_customer
 Action = AuditEntry.Action
 SERVICE_MODULES = sorted(
     path
-    for path in Path(settings.BASE_DIR).glob("*/*services*.py")
-    if not path.parts[-2].startswith((".", "tests", "bench"))
+    for pattern in ("*/*services*.py", "*/services/*.py")
+    for path in Path(settings.BASE_DIR).glob(pattern)
+    if not path.parts[len(Path(settings.BASE_DIR).parts)].startswith((".", "tests", "bench"))
 )
 # Writers that others call: the customer's timeline (the caller audits) and permission checks.
 NOT_ACTIONS = {"record_event", "can_export", "can_take_archive", "_require_admin", "list_columns"}

@@ -16,12 +16,13 @@ from customers.services import (
     _customer_relations,
     flag_possible_duplicate,
     merge_customers,
+    rebuild_all_customer_stats,
     undo_merge,
     update_customer,
 )
 from exports.models import Import, ImportChange
 from orders.models import Order, Product
-from orders.services import Line, place_order, rebuild_all_customer_stats
+from orders.services import Line, place_order
 from quicklinks.services import issue_link
 from tests.factories import CompanyFactory, LabelFactory, make_customer
 

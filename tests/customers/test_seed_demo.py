@@ -3,8 +3,8 @@ from django.db.models import Count
 
 from companies.models import Company, ExchangeRate
 from customers.models import Customer, DuplicateCandidate
+from customers.services import rebuild_all_customer_stats
 from orders.models import Category, Order, OrderItem, Product
-from orders.services import rebuild_all_customer_stats
 
 FIGURES = ["pk", "orders_count", "orders_sum", "first_order_at", "last_order_at", "last_activity_at"]
 

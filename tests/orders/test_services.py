@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from companies.models import Company, ExchangeRate
 from customers.models import Customer
-from customers.services import merge_customers
+from customers.services import merge_customers, rebuild_all_customer_stats, refresh_customer_stats
 from orders.models import MAX_QUANTITY, Order, OrderItem, OrderStatusChange, Product
 from orders.services import (
     TRANSITIONS,
@@ -21,8 +21,6 @@ from orders.services import (
     add_order_label,
     change_order_status,
     place_order,
-    rebuild_all_customer_stats,
-    refresh_customer_stats,
     remove_order_label,
 )
 from tests.factories import LabelFactory, make_customer

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope
 
 from companies.models import Company
-from orders.services import rebuild_all_customer_stats, rebuild_order_days
+from customers.services import rebuild_all_customer_stats
+from orders.services import rebuild_order_days
 
 
 class Command(BaseCommand):
