@@ -3,12 +3,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
-from companies.models import Company
+from companies.models import TenantModel
 
 
-class AuditEntry(models.Model):
+class AuditEntry(TenantModel):
     """One thing someone did in a company: who, when, what, to which object (with its name as it
     was), from which address, and the values it changed. Written by the services; never changed
     afterwards (a database trigger refuses updates), deleted only with the company or by the
@@ -67,7 +66,6 @@ class AuditEntry(models.Model):
         RATE_SET = "rate.set", _("Exchange rate set")
         RATE_DELETED = "rate.deleted", _("Exchange rate deleted")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     actor_type = models.CharField(_("who"), max_length=16, choices=ActorType.choices, default=ActorType.SYSTEM)
     actor = models.ForeignKey(
@@ -83,8 +81,6 @@ class AuditEntry(models.Model):
     # [{"field", "old", "new"}] where values changed; other facts (a count, the audience in words).
     changes = models.JSONField(default=list, blank=True)
     details = models.JSONField(default=dict, blank=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("activity log entry")

@@ -120,6 +120,19 @@ class Company(models.Model):
         return self.plan == self.Plan.PAID
 
 
+class TenantModel(models.Model):
+    """A row that belongs to one company: the company foreign key (non-null, indexed) and the
+    scoped manager, so that a query outside the company's scope raises instead of reading every
+    company's rows. Unique constraints and composite indexes of the model start with `company`."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        abstract = True
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", _("Owner")
@@ -165,18 +178,15 @@ def has_role(company: Company, user, role: str) -> bool:
     return membership is not None and membership.has_role(role)
 
 
-class ExchangeRate(models.Model):
+class ExchangeRate(TenantModel):
     """The company's own rate: one unit of `currency` is worth `rate` units of its base currency."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     rate = models.DecimalField(
         _("rate"), max_digits=14, decimal_places=6, validators=[MinValueValidator(Decimal("0.000001"))]
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("exchange rate")

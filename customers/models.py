@@ -7,9 +7,8 @@ from django.db.models import F
 from django.db.models.functions import ExtractDay, ExtractMonth
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
-from companies.models import CURRENCY_CHOICES, Company
+from companies.models import CURRENCY_CHOICES, TenantModel
 
 MAX_PHONES = 5
 MAX_EMAILS = 5
@@ -17,13 +16,10 @@ MAX_EMAILS = 5
 hex_color = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
 
 
-class Label(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+class Label(TenantModel):
     name = models.CharField(_("name"), max_length=64)
     color = models.CharField(_("colour"), max_length=7, default="#0d6efd", validators=[hex_color])
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("label")
@@ -69,7 +65,7 @@ LEAD_RANK = models.Case(
 )
 
 
-class Customer(models.Model):
+class Customer(TenantModel):
     class Gender(models.TextChoices):
         FEMALE = "female", _("Female")
         MALE = "male", _("Male")
@@ -101,7 +97,6 @@ class Customer(models.Model):
         IMPORT = "import", _("Imported")
         UNSUBSCRIBED = "unsubscribed", _("Unsubscribe link")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     full_name = models.CharField(_("full name"), max_length=255)
     other_channels = models.CharField(
         _("other contact channels"), max_length=100, blank=True, help_text=_("Telegram, WhatsApp, Instagram…")
@@ -175,8 +170,6 @@ class Customer(models.Model):
     # Upper-cased name, phone digits and emails: one trigram-indexed column for the list search.
     search_document = models.TextField(default="", editable=False)
 
-    objects = ScopedManager(company="company")
-
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
@@ -237,15 +230,12 @@ class Customer(models.Model):
         return reverse("customers:detail", args=[self.pk])
 
 
-class CustomerPhone(models.Model):
+class CustomerPhone(TenantModel):
     """A phone in E.164 form (+79161234567), unique within the company."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
     number = models.CharField(_("phone"), max_length=20)
     position = models.PositiveSmallIntegerField(default=0)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         ordering = ["position", "id"]
@@ -262,15 +252,12 @@ class CustomerPhone(models.Model):
         return format_phone(self.number)
 
 
-class CustomerEmail(models.Model):
+class CustomerEmail(TenantModel):
     """A lower-cased email address, unique within the company."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
     email = models.EmailField(_("email"), max_length=255)
     position = models.PositiveSmallIntegerField(default=0)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         ordering = ["position", "id"]
@@ -281,13 +268,10 @@ class CustomerEmail(models.Model):
         return self.email
 
 
-class CustomerLabel(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+class CustomerLabel(TenantModel):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         constraints = [
@@ -299,13 +283,12 @@ class CustomerLabel(models.Model):
         return f"{self.customer_id}:{self.label_id}"
 
 
-class Note(models.Model):
+class Note(TenantModel):
     class Priority(models.IntegerChoices):
         NONE = 0, _("None")
         MEDIUM = 1, _("Medium")
         HIGH = 2, _("High")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("author")
@@ -314,8 +297,6 @@ class Note(models.Model):
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NONE)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("note")
@@ -337,7 +318,7 @@ class Note(models.Model):
         return self.text[:50]
 
 
-class DuplicateCandidate(models.Model):
+class DuplicateCandidate(TenantModel):
     """A pair of customers that are probably the same person, for staff to merge or dismiss."""
 
     class Reason(models.TextChoices):
@@ -346,7 +327,6 @@ class DuplicateCandidate(models.Model):
         SAME_EMAIL = "same_email", _("Same email")
         SAME_NAME = "same_name", _("Same name and similar phone")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     first = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
@@ -354,8 +334,6 @@ class DuplicateCandidate(models.Model):
     # "Not a duplicate": kept, so that the next scan does not bring the pair back.
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         constraints = [
@@ -375,7 +353,7 @@ class DuplicateCandidate(models.Model):
         return f"{self.first_id} ~ {self.second_id}"
 
 
-class CustomerEvent(models.Model):
+class CustomerEvent(TenantModel):
     """Something that happened to a customer and is not a row of its own elsewhere: an edit (which
     fields changed from what to what), a label added or removed, a status change, a merge.
     The card's timeline shows these next to orders, status changes and notes."""
@@ -389,14 +367,11 @@ class CustomerEvent(models.Model):
         MERGE_UNDONE = "merge_undone", _("Merge undone")
         ERASED = "erased", _("Personal data erased")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -410,14 +385,13 @@ class CustomerEvent(models.Model):
         return f"{self.customer_id}: {self.kind}"
 
 
-class CustomerMerge(models.Model):
+class CustomerMerge(TenantModel):
     """A merge, kept for 30 days so that it can be undone: the absorbed customer's row and every
     row that went with it (serialized as they were), the rows that moved to the survivor, and the
     survivor's fields before the merge."""
 
     UNDO_DAYS = 30
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
     absorbed_id = models.BigIntegerField()
     absorbed_name = models.CharField(max_length=255)
@@ -437,8 +411,6 @@ class CustomerMerge(models.Model):
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 
-    objects = ScopedManager(company="company")
-
     class Meta:
         indexes = [models.Index(fields=["survivor", "created_at"], name="merge_survivor_idx")]
 
@@ -446,7 +418,7 @@ class CustomerMerge(models.Model):
         return f"{self.absorbed_id} → {self.survivor_id}"
 
 
-class ErasedContact(models.Model):
+class ErasedContact(TenantModel):
     """A phone or email of a customer whose data was erased on request, kept only as a keyed hash
     so that a later order or import does not silently bring the person back."""
 
@@ -454,12 +426,9 @@ class ErasedContact(models.Model):
         PHONE = "phone", _("phone")
         EMAIL = "email", _("email")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     digest = models.CharField(max_length=64)
     erased_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "digest"], name="erased_contact_uniq")]
@@ -468,14 +437,11 @@ class ErasedContact(models.Model):
         return f"{self.kind} {self.digest[:8]}…"
 
 
-class ListSettings(models.Model):
+class ListSettings(TenantModel):
     """How one user likes a company's customer list: which columns, in what order."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     columns = models.JSONField(default=list)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "user"], name="list_settings_uniq")]

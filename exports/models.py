@@ -7,9 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_scopes import ScopedManager
 
-from companies.models import Company
+from companies.models import TenantModel
 
 LINK_LIFETIME = timedelta(days=7)
 
@@ -19,7 +18,7 @@ def export_storage():
     return storages["exports"]
 
 
-class Export(models.Model):
+class Export(TenantModel):
     """One Excel export of customers: who asked, for which audience, and how far the worker got."""
 
     STORED_FILES = {"file_name": "exports"}  # the built file, in export_storage()
@@ -39,7 +38,6 @@ class Export(models.Model):
         ARCHIVE = "archive", _("All company data")
         ACTIVITY = "activity", _("Activity log")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("requested by")
     )
@@ -66,8 +64,6 @@ class Export(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     expires_at = models.DateTimeField(_("link expires"), null=True, blank=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("export")
@@ -123,7 +119,7 @@ class Export(models.Model):
         return min(99, self.rows_written * 100 // self.rows_total)
 
 
-class Import(models.Model):
+class Import(TenantModel):
     """One Excel file brought in: its column mapping, its validation report, and what it changed."""
 
     STORED_FILES = {"file_name": "exports"}  # the uploaded workbook, in export_storage()
@@ -142,7 +138,6 @@ class Import(models.Model):
         SKIP = "skip", _("Skip bad rows and import the rest")
         STOP = "stop", _("Import nothing while any row is bad")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("imported by")
     )
@@ -173,8 +168,6 @@ class Import(models.Model):
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
     undo_conflicts = models.JSONField(default=list, blank=True)
 
-    objects = ScopedManager(company="company")
-
     class Meta:
         verbose_name = _("import")
         verbose_name_plural = _("imports")
@@ -200,15 +193,12 @@ class Import(models.Model):
         return min(100, self.rows_done * 100 // self.rows_total)
 
 
-class ImportIssue(models.Model):
+class ImportIssue(TenantModel):
     """A row of an import that was refused, and why (the report reads its cells from the file)."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     source = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="issues")
     row = models.PositiveIntegerField(_("row"))
     reason = models.TextField(_("reason"))
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         ordering = ["row"]
@@ -218,10 +208,9 @@ class ImportIssue(models.Model):
         return f"{self.row}: {self.reason}"
 
 
-class ImportChange(models.Model):
+class ImportChange(TenantModel):
     """What one row of an applied import did to one customer, so that the import can be undone."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     source = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="changes")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     created = models.BooleanField(default=False)
@@ -232,8 +221,6 @@ class ImportChange(models.Model):
     added_emails = models.JSONField(default=list, blank=True)
     added_labels = models.JSONField(default=list, blank=True)
 
-    objects = ScopedManager(company="company")
-
     class Meta:
         indexes = [models.Index(fields=["source", "customer"], name="import_change_idx")]
 
@@ -241,15 +228,12 @@ class ImportChange(models.Model):
         return f"{self.source_id} → {self.customer_id}"
 
 
-class ImportMapping(models.Model):
+class ImportMapping(TenantModel):
     """The mapping a company last used for files with the same headers."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     headers_key = models.CharField(max_length=64)
     mapping = models.JSONField(default=list)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "headers_key"], name="import_mapping_uniq")]

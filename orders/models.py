@@ -7,22 +7,18 @@ from django.db.models import F
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
-from companies.models import CURRENCY_CHOICES, Company
+from companies.models import CURRENCY_CHOICES, TenantModel
 from customers.models import Customer, Label
 
 MAX_QUANTITY = 10_000
 
 
-class Category(models.Model):
+class Category(TenantModel):
     """A shelf of the catalog; products without one are shown under "All" only."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=100)
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Smaller numbers come first."))
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("category")
@@ -37,8 +33,7 @@ class Category(models.Model):
         return self.name
 
 
-class Product(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+class Product(TenantModel):
     category = models.ForeignKey(
         Category,
         on_delete=models.SET_NULL,
@@ -63,8 +58,6 @@ class Product(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedManager(company="company")
-
     class Meta:
         verbose_name = _("product")
         verbose_name_plural = _("products")
@@ -84,7 +77,7 @@ class Product(models.Model):
         return self.name
 
 
-class Order(models.Model):
+class Order(TenantModel):
     class Status(models.TextChoices):
         NEW = "new", _("New")
         CONFIRMED = "confirmed", _("Confirmed")
@@ -110,7 +103,6 @@ class Order(models.Model):
         COURIER = "courier", _("Courier")
         POST = "post", _("Post")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField(_("number"))
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer"))
     # The customer's details as given in this order, kept even if the customer changes later.
@@ -143,8 +135,6 @@ class Order(models.Model):
     # The quick-link checkout this order came from: the same cart sent twice (a double click, a
     # browser's retry) finds this order instead of placing a second one.
     checkout_key = models.UUIDField(null=True, blank=True, editable=False)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("order")
@@ -181,8 +171,7 @@ class Order(models.Model):
         return self.status != self.Status.CANCELLED
 
 
-class OrderItem(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+class OrderItem(TenantModel):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     name = models.CharField(_("item"), max_length=255)
@@ -192,8 +181,6 @@ class OrderItem(models.Model):
     )
     unit_price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
     line_total = models.DecimalField(_("sum"), max_digits=14, decimal_places=2)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         ordering = ["id"]
@@ -205,15 +192,12 @@ class OrderItem(models.Model):
         return f"{self.name} × {self.quantity}"
 
 
-class OrderStatusChange(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+class OrderStatusChange(TenantModel):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=16, choices=Order.Status.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=Order.Status.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -222,12 +206,9 @@ class OrderStatusChange(models.Model):
         return f"{self.order_id}: {self.from_status} → {self.to_status}"
 
 
-class OrderLabel(models.Model):
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+class OrderLabel(TenantModel):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="+")
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "order", "label"], name="order_label_uniq")]
@@ -236,7 +217,7 @@ class OrderLabel(models.Model):
         return f"{self.order_id}:{self.label_id}"
 
 
-class OrderDay(models.Model):
+class OrderDay(TenantModel):
     """The orders placed on one day (in the company's time zone) that are now in one status: how
     many, and their totals in the company currency. The start page reads weeks of revenue and the
     orders waiting for action from these few rows instead of aggregating every order.
@@ -245,13 +226,10 @@ class OrderDay(models.Model):
     transaction; rebuild_order_days recomputes them from the orders (after a bulk load, or when
     the company's time zone changes)."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     status = models.CharField(max_length=16, choices=Order.Status.choices)
     orders = models.IntegerField(default=0)
     total_base = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["company", "day", "status"], name="order_day_uniq")]

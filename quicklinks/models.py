@@ -3,9 +3,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
-from companies.models import Company
+from companies.models import TenantModel
 from customers.models import Customer
 
 
@@ -13,7 +12,7 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-class QuickLink(models.Model):
+class QuickLink(TenantModel):
     """A customer's personal order link.
 
     The URL's token is an HMAC of (id, nonce) under the server's SECRET_KEY (see services), so a
@@ -21,14 +20,11 @@ class QuickLink(models.Model):
     stops the old URL at once; revoking marks the link revoked.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     nonce = models.CharField(max_length=32, default=new_nonce)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("quick order link")

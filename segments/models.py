@@ -6,12 +6,11 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from django_scopes import ScopedManager
 
-from companies.models import Company
+from companies.models import TenantModel
 
 
-class Segment(models.Model):
+class Segment(TenantModel):
     """A saved customer filter: the query string of the customer FilterSet, kept relative.
 
     Shared segments (`owner` empty) are seen by the whole company and managed by its owners and
@@ -24,7 +23,6 @@ class Segment(models.Model):
         LOYAL = "loyal", pgettext_lazy("segment", "Loyal")
         INACTIVE = "inactive", pgettext_lazy("segment", "Inactive")
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=100)
     query = models.TextField(_("criteria"), blank=True, max_length=4000)
     owner = models.ForeignKey(
@@ -39,8 +37,6 @@ class Segment(models.Model):
     default = models.CharField(_("default group"), max_length=16, choices=Default.choices, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    objects = ScopedManager(company="company")
 
     class Meta:
         verbose_name = _("segment")

@@ -9,6 +9,7 @@ from django.conf import settings
 from django_scopes import scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
 
+from companies.models import TenantModel
 from customers.models import Customer
 from tests.factories import make_customer
 
@@ -49,6 +50,7 @@ def test_every_tenant_model_has_a_company_and_the_scoped_manager():
         if model._meta.label in NOT_SCOPED:
             continue
         assert hasattr(model._default_manager, "with_scope"), f"{model._meta.label} must use ScopedManager"
+        assert issubclass(model, TenantModel), f"{model._meta.label} must be a companies.models.TenantModel"
 
 
 def test_a_query_outside_a_company_scope_raises(world):
