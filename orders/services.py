@@ -338,42 +338,64 @@ def remove_order_label(company: Company, *, order: Order, label: Label, actor=No
         )
 
 
-def save_product(company: Company, *, form, actor=None) -> Product:
-    """Creates or updates a catalog product from a validated ProductForm; SKUs are unique.
+PRODUCT_FIELDS = ("name", "sku", "category", "description", "price", "currency", "is_active")
 
-    The form's `image` is a PreparedImage (store it and its thumbnail), False (remove the image)
-    or None (keep it). Files replaced or removed are deleted once the change is committed; files
-    written for a change that fails are deleted at once, so no file is left behind either way.
+
+def save_product(
+    company: Company,
+    *,
+    values: dict,
+    product: Product | None = None,
+    image: PreparedImage | bool | None = None,
+    actor=None,
+) -> Product:
+    """Creates a catalog product, or updates `product`, from `values` (PRODUCT_FIELDS); SKUs are
+    unique in the company.
+
+    `image` is a PreparedImage (store it and its thumbnail), False (remove the image) or None
+    (keep it). Files replaced or removed are deleted once the change is committed; files written
+    for a change that fails are deleted at once, so no file is left behind either way.
     """
-    product = form.save(commit=False)
-    product.company = company
-    creating = product.pk is None
-    changes = [
-        {"field": name, "old": _as_text(form.initial.get(name)), "new": _as_text(form.cleaned_data.get(name))}
-        for name in form.changed_data
-        if name != "image"
-    ]
-    if product.sku and Product.objects.filter(company=company, sku=product.sku).exclude(pk=product.pk).exists():
-        raise ValidationError({"sku": _("Another product already has the SKU %(sku)s.") % {"sku": product.sku}})
-    image = form.cleaned_data.get("image")
-    old_files = [product.image.name, product.thumbnail.name] if image is not None else []
-    if image is False:
-        product.image = product.thumbnail = ""
-        product.thumbnail_width = product.thumbnail_height = None
-    elif isinstance(image, PreparedImage):
-        store_product_image(product, image)
+    unknown = set(values) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValueError(f"not product fields: {sorted(unknown)}")
+    category = values.get("category")
+    if category is not None and category.company_id != company.pk:
+        raise ValueError("an object of another company was passed to a service")
     storage = Product._meta.get_field("image").storage
+    stored = []
     try:
         with transaction.atomic():
+            if product is None:
+                product, before = Product(company=company), {}
+            else:
+                product = Product.objects.select_for_update().get(company=company, pk=product.pk)
+                before = {name: _as_text(getattr(product, name)) for name in values}
+            for name, value in values.items():
+                setattr(product, name, value)
+            if product.sku and Product.objects.filter(company=company, sku=product.sku).exclude(pk=product.pk).exists():
+                raise ValidationError({"sku": _("Another product already has the SKU %(sku)s.") % {"sku": product.sku}})
+            product.full_clean(exclude=["company", "image", "thumbnail"])
+            old_files = [product.image.name, product.thumbnail.name] if image is not None else []
+            if image is False:
+                product.image = product.thumbnail = ""
+                product.thumbnail_width = product.thumbnail_height = None
+            elif isinstance(image, PreparedImage):
+                store_product_image(product, image)
+                stored = [product.image.name, product.thumbnail.name]
             product.save()
             transaction.on_commit(lambda: _delete_files(storage, old_files))
-            if image is not None:
+            changes = [
+                {"field": name, "old": old, "new": _as_text(getattr(product, name))}
+                for name, old in before.items()
+                if old != _as_text(getattr(product, name))
+            ]
+            if image is not None and before:
                 changes.append({"field": "image", "old": "", "new": "removed" if image is False else "new"})
-            action = Action.PRODUCT_CREATED if creating else Action.PRODUCT_EDITED
-            record(company, actor=actor, action=action, target=product, changes=[] if creating else changes)
+            action = Action.PRODUCT_EDITED if before else Action.PRODUCT_CREATED
+            record(company, actor=actor, action=action, target=product, changes=changes)
     except Exception:
-        if isinstance(image, PreparedImage):
-            _delete_files(storage, [product.image.name, product.thumbnail.name])
+        _delete_files(storage, stored)
         raise
     return product
 

@@ -166,7 +166,13 @@ def product_form(request, pk=None):
     form = ProductForm(request.POST or None, request.FILES or None, instance=product, company=request.company)
     if request.method == "POST" and form.is_valid():
         try:
-            product = services.save_product(request.company, form=form, actor=request.user)
+            product = services.save_product(
+                request.company,
+                product=product,
+                values={name: form.cleaned_data[name] for name in services.PRODUCT_FIELDS},
+                image=form.cleaned_data.get("image"),
+                actor=request.user,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
