@@ -120,58 +120,12 @@ def place_order(
         currency = currency or customer.preferred_currency or company.base_currency
         rates = rates_of(company)
         rate = rate_for(company, currency, rates)
-        products = {
-            p.pk: p
-            for p in Product.objects.filter(
-                company=company, pk__in=[line.product_id for line in lines if line.product_id]
-            ).select_related("company")
-        }
-        items = []
-        for line in lines:
-            if line.product_id:
-                product = products.get(line.product_id)
-                if product is None or not product.is_active:
-                    raise ValidationError(
-                        _("A product in the order is no longer available; remove it and try again."), code="product"
-                    )
-                unit_price = personal_price(
-                    product, discount_percent=customer.discount_percent, currency=currency, rates=rates
-                )
-                items.append(
-                    OrderItem(
-                        company=company,
-                        product=product,
-                        name=product.name,
-                        sku=product.sku,
-                        quantity=line.quantity,
-                        unit_price=unit_price,
-                        line_total=money(unit_price * line.quantity),
-                    )
-                )
-            else:
-                unit_price = money(line.unit_price)
-                items.append(
-                    OrderItem(
-                        company=company,
-                        name=line.name.strip()[:255],
-                        quantity=line.quantity,
-                        unit_price=unit_price,
-                        line_total=money(unit_price * line.quantity),
-                    )
-                )
+        items = _priced_items(company, lines, customer=customer, currency=currency, rates=rates)
         total = sum((item.line_total for item in items), Decimal("0"))
-        locked_company = Company.objects.select_for_update().get(pk=company.pk)
-        locked_company.last_order_number += 1
-        locked_company.save(update_fields=["last_order_number"])
-        contact_phone = customer.phones.values_list("number", flat=True).first() or ""
-        contact_email = customer.emails.values_list("email", flat=True).first() or ""
         order = Order(
             company=company,
-            number=locked_company.last_order_number,
+            number=_next_order_number(company),
             customer=customer,
-            customer_name=(name.strip() or customer.full_name)[:255],
-            customer_email=(next(iter(emails), "") or contact_email).strip().lower()[:255],
-            customer_phone=contact_phone,
             source=source,
             currency=currency,
             rate=rate,
@@ -184,6 +138,7 @@ def place_order(
             comment=comment.strip(),
             created_by=actor,
             checkout_key=checkout_key,
+            **_contact_in_order(customer, name=name, emails=emails),
         )
         order.full_clean(exclude=["company", "customer", "created_by"])
         order.save()
@@ -193,19 +148,72 @@ def place_order(
         OrderStatusChange.objects.create(company=company, order=order, to_status=order.status, actor=actor)
         refresh_customer_stats(customer)
         count_order_day(company, order=order, status=order.status, sign=1)
-        by = CUSTOMER if actor is None and source == Order.Source.QUICK_LINK else actor
-        record(
-            company,
-            actor=by,
-            action=Action.ORDER_PLACED,
-            target=order,
-            label=f"#{order.number}",
-            source=source,
-            total=str(order.total),
-            currency=currency,
-            customer=customer.pk,
-        )
+        _audit_placed(company, order, actor=actor)
     return order
+
+
+def _priced_items(company: Company, lines: Sequence[Line], *, customer: Customer, currency: str, rates) -> list:
+    """The order's items: catalog lines at the customer's personal price (whatever the browser
+    said), free lines (staff only) at the price typed."""
+    products = {
+        p.pk: p
+        for p in Product.objects.filter(
+            company=company, pk__in=[line.product_id for line in lines if line.product_id]
+        ).select_related("company")
+    }
+    items = []
+    for line in lines:
+        if line.product_id:
+            product = products.get(line.product_id)
+            if product is None or not product.is_active:
+                raise ValidationError(
+                    _("A product in the order is no longer available; remove it and try again."), code="product"
+                )
+            unit_price = personal_price(
+                product, discount_percent=customer.discount_percent, currency=currency, rates=rates
+            )
+            item = OrderItem(company=company, product=product, name=product.name, sku=product.sku)
+        else:
+            unit_price = money(line.unit_price)
+            item = OrderItem(company=company, name=line.name.strip()[:255])
+        item.quantity, item.unit_price, item.line_total = line.quantity, unit_price, money(unit_price * line.quantity)
+        items.append(item)
+    return items
+
+
+def _next_order_number(company: Company) -> int:
+    """The company's next order number, taken under a lock of its row (numbers never repeat)."""
+    locked = Company.objects.select_for_update().get(pk=company.pk)
+    locked.last_order_number += 1
+    locked.save(update_fields=["last_order_number"])
+    return locked.last_order_number
+
+
+def _contact_in_order(customer: Customer, *, name: str, emails: Iterable[str]) -> dict:
+    """The name, email and phone the order keeps, as given or from the customer's card."""
+    contact_phone = customer.phones.values_list("number", flat=True).first() or ""
+    contact_email = customer.emails.values_list("email", flat=True).first() or ""
+    return {
+        "customer_name": (name.strip() or customer.full_name)[:255],
+        "customer_email": (next(iter(emails), "") or contact_email).strip().lower()[:255],
+        "customer_phone": contact_phone,
+    }
+
+
+def _audit_placed(company: Company, order: Order, *, actor) -> None:
+    # A quick-link order is the customer's own doing.
+    by = CUSTOMER if actor is None and order.source == Order.Source.QUICK_LINK else actor
+    record(
+        company,
+        actor=by,
+        action=Action.ORDER_PLACED,
+        target=order,
+        label=f"#{order.number}",
+        source=order.source,
+        total=str(order.total),
+        currency=order.currency,
+        customer=order.customer_id,
+    )
 
 
 def _channel_for(source: str) -> str:

@@ -2,6 +2,7 @@
 
 import json
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.apps import apps
 from django.core import serializers
@@ -89,48 +90,11 @@ def merge_customers(
     together have more phones or emails than one customer may hold.
     """
 
-    if target.pk == duplicate.pk:
-        raise ValidationError(_("A customer cannot be merged with themselves."))
-    if company.pk not in (target.company_id, duplicate.company_id) or target.company_id != duplicate.company_id:
-        raise ValidationError(_("Only customers of the same company can be merged."))
     with transaction.atomic():
-        locked = {
-            customer.pk: customer
-            for customer in Customer.objects.select_for_update()
-            .filter(company=company, pk__in=[target.pk, duplicate.pk])
-            .order_by("pk")
-        }
-        if len(locked) != 2:
-            raise ValidationError(
-                _("One of the two customers no longer exists: someone may have just merged or deleted it.")
-            )
-        target, duplicate = locked[target.pk], locked[duplicate.pk]
-        if target.erased_at or duplicate.erased_at:
-            raise ValidationError(_("A customer whose personal data was erased cannot be merged."))
-        phones = list(target.phones.values_list("number", flat=True))
-        absorbed_phones = list(duplicate.phones.values_list("number", flat=True))
-        phones += [n for n in absorbed_phones if n not in phones]
-        emails = list(target.emails.values_list("email", flat=True))
-        absorbed_emails = list(duplicate.emails.values_list("email", flat=True))
-        emails += [e for e in absorbed_emails if e not in emails]
-        if len(phones) > MAX_PHONES or len(emails) > MAX_EMAILS:
-            raise ValidationError(
-                _(
-                    "Together they have %(phones)d phones and %(emails)d emails; a customer can have at most "
-                    "%(max_phones)d and %(max_emails)d. Remove some first."
-                )
-                % {"phones": len(phones), "emails": len(emails), "max_phones": MAX_PHONES, "max_emails": MAX_EMAILS}
-            )
+        target, duplicate = _lock_pair(company, target, duplicate)
+        contacts = _joined_contacts(target, duplicate)
         before = _snapshot_fields(target)
-        kept_labels = set(CustomerLabel.objects.filter(customer=target).values_list("label_id", flat=True))
-        added_labels = [
-            label_id
-            for label_id in CustomerLabel.objects.filter(customer=duplicate).values_list("label_id", flat=True)
-            if label_id not in kept_labels
-        ]
-        CustomerLabel.objects.bulk_create(
-            [CustomerLabel(company=company, customer=target, label_id=label_id) for label_id in added_labels]
-        )
+        added_labels = _add_missing_labels(company, target, duplicate)
         moved = _move_related_rows(duplicate, target)
         _merge_fields(target, duplicate, {**merge_defaults(target, duplicate), **(keep or {})})
         merge = CustomerMerge(
@@ -142,7 +106,7 @@ def merge_customers(
             moved=moved,
             survivor_before=before,
             added_label_ids=added_labels,
-            absorbed_contacts={"phones": absorbed_phones, "emails": absorbed_emails},
+            absorbed_contacts={"phones": contacts.absorbed_phones, "emails": contacts.absorbed_emails},
             actor=actor,
         )
         duplicate.delete()
@@ -153,10 +117,73 @@ def merge_customers(
             target, CustomerEvent.Kind.MERGED, actor=actor, absorbed={"name": duplicate.full_name}, merge=merge.pk
         )
         audit_customer(company, Action.CUSTOMERS_MERGED, target, actor=actor, absorbed=duplicate.pk, merge=merge.pk)
-        _replace_contacts(target, phones, emails)
+        _replace_contacts(target, contacts.phones, contacts.emails)
         refresh_customer_stats(target)
     target.refresh_from_db()
     return target
+
+
+def _lock_pair(company: Company, target: Customer, duplicate: Customer) -> tuple[Customer, Customer]:
+    """Both customers as they are now, locked (in id order, so two merges cannot deadlock);
+    refused for one customer twice, another company's, one gone or one erased."""
+    if target.pk == duplicate.pk:
+        raise ValidationError(_("A customer cannot be merged with themselves."))
+    if company.pk not in (target.company_id, duplicate.company_id) or target.company_id != duplicate.company_id:
+        raise ValidationError(_("Only customers of the same company can be merged."))
+    locked = {
+        customer.pk: customer
+        for customer in Customer.objects.select_for_update()
+        .filter(company=company, pk__in=[target.pk, duplicate.pk])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise ValidationError(
+            _("One of the two customers no longer exists: someone may have just merged or deleted it.")
+        )
+    target, duplicate = locked[target.pk], locked[duplicate.pk]
+    if target.erased_at or duplicate.erased_at:
+        raise ValidationError(_("A customer whose personal data was erased cannot be merged."))
+    return target, duplicate
+
+
+class JoinedContacts(NamedTuple):
+    phones: list[str]  # the survivor's, then the absorbed card's new ones
+    emails: list[str]
+    absorbed_phones: list[str]
+    absorbed_emails: list[str]
+
+
+def _joined_contacts(target: Customer, duplicate: Customer) -> JoinedContacts:
+    """The contacts of both cards, refused when they are more than one customer may hold."""
+    phones = list(target.phones.values_list("number", flat=True))
+    absorbed_phones = list(duplicate.phones.values_list("number", flat=True))
+    phones += [n for n in absorbed_phones if n not in phones]
+    emails = list(target.emails.values_list("email", flat=True))
+    absorbed_emails = list(duplicate.emails.values_list("email", flat=True))
+    emails += [e for e in absorbed_emails if e not in emails]
+    if len(phones) > MAX_PHONES or len(emails) > MAX_EMAILS:
+        raise ValidationError(
+            _(
+                "Together they have %(phones)d phones and %(emails)d emails; a customer can have at most "
+                "%(max_phones)d and %(max_emails)d. Remove some first."
+            )
+            % {"phones": len(phones), "emails": len(emails), "max_phones": MAX_PHONES, "max_emails": MAX_EMAILS}
+        )
+    return JoinedContacts(phones, emails, absorbed_phones, absorbed_emails)
+
+
+def _add_missing_labels(company: Company, target: Customer, duplicate: Customer) -> list[int]:
+    """Gives the survivor the absorbed card's labels it lacks; returns their ids (for the undo)."""
+    kept = set(CustomerLabel.objects.filter(customer=target).values_list("label_id", flat=True))
+    added = [
+        label_id
+        for label_id in CustomerLabel.objects.filter(customer=duplicate).values_list("label_id", flat=True)
+        if label_id not in kept
+    ]
+    CustomerLabel.objects.bulk_create(
+        [CustomerLabel(company=company, customer=target, label_id=label_id) for label_id in added]
+    )
+    return added
 
 
 def _merge_fields(target: Customer, duplicate: Customer, keep: dict[str, str]) -> None:
