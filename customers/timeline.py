@@ -29,13 +29,19 @@ LONGEST_FOLD = 8
 @dataclass(frozen=True)
 class Entry:
     when: datetime
-    kind: str  # the template fragment that shows it: customers/timeline/<kind>.html
+    kind: str  # what it is; its line is customers/timeline/<kind>.html unless `template` says
     actor: object = None
     obj: object = None
     data: dict = field(default_factory=dict)
     # Entries next to each other with the same key show as one line, made by FOLDERS[kind].
     fold: object = None
     since: datetime | None = None  # a folded line: the moment of its oldest entry
+    template: str = ""
+
+    @property
+    def fragment(self) -> str:
+        """The template of its line: the icon and the words, in customers/timeline/."""
+        return self.template or f"customers/timeline/{self.kind}.html"
 
     @property
     def cursor(self) -> datetime:
@@ -119,10 +125,18 @@ def customer_events(company, customer, before, limit):
             event.actor,
             event,
             {**event.data, "changes": _readable(event.data), "undoable": event.data.get("merge") in undoable},
+            template=EVENT_TEMPLATES.get(event.kind, "customers/timeline/event_edited.html"),
         )
         for event in events
     ]
 
+
+# Edits and automatic status changes share a line; every other kind of event has its own.
+EVENT_TEMPLATES = {
+    kind: f"customers/timeline/event_{kind}.html"
+    for kind in CustomerEvent.Kind.values
+    if kind not in (CustomerEvent.Kind.EDITED, CustomerEvent.Kind.STATUS_CHANGED)
+}
 
 CONTACT_FIELDS = {"phones": _("phones"), "emails": _("emails"), "labels": _("labels")}
 

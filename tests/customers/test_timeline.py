@@ -189,3 +189,16 @@ def test_a_page_never_cuts_a_folded_run_and_the_next_page_goes_on_after_it(world
     assert "?before=" + quote(cursor, safe="") in page
     older_page = owner_client.get(url, {"before": cursor}).content.decode()
     assert older_page.count('data-testid="timeline-entry"') == 2 and "placed" in older_page
+
+
+def test_every_kind_of_entry_has_its_line():
+    from django.template.loader import get_template
+
+    from customers.models import CustomerEvent
+    from customers.timeline import EVENT_TEMPLATES, FOLDERS, Entry
+
+    kinds = {"order", "order_status", "note", *FOLDERS}
+    templates = {Entry(None, kind).fragment for kind in kinds} | set(EVENT_TEMPLATES.values())
+    assert len(EVENT_TEMPLATES) == len(CustomerEvent.Kind.values) - 2  # edits and status changes share one
+    for name in templates | {"customers/timeline/event_edited.html"}:
+        get_template(name)
