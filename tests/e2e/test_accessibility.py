@@ -47,6 +47,7 @@ def staff_pages(objects):
         "/exports/",
         "/exports/imports/",
         "/company/rates/",
+        "/activity/",
     ]
 
 
