@@ -500,20 +500,26 @@ def bulk_label(request):
         customers = audience(request.company, user=request.user, ids=form.cleaned_data["selected"])
         words = audience_words(request.company, ids=form.cleaned_data["selected"])
     label, who = form.cleaned_data["label"], {"actor": request.user, "audience": words}
-    if form.cleaned_data["action"] == "add":
-        count = services.add_label(request.company, label=label, customers=customers, **who)
+    adding = form.cleaned_data["action"] == "add"
+    messages.success(request, _labelled(request.company, label, customers, adding=adding, **who))
+    return HttpResponseRedirect(back)
+
+
+def _labelled(company, label, customers, *, adding: bool, **who) -> str:
+    """Puts the label on (or takes it off) the customers and says how many it changed."""
+    if adding:
+        count = services.add_label(company, label=label, customers=customers, **who)
         text = ngettext(
             "Label %(label)s added to %(count)d customer.", "Label %(label)s added to %(count)d customers.", count
         )
     else:
-        count = services.remove_label(request.company, label=label, customers=customers, **who)
+        count = services.remove_label(company, label=label, customers=customers, **who)
         text = ngettext(
             "Label %(label)s removed from %(count)d customer.",
             "Label %(label)s removed from %(count)d customers.",
             count,
         )
-    messages.success(request, text % {"label": label, "count": count})
-    return HttpResponseRedirect(back)
+    return text % {"label": label, "count": count}
 
 
 # The quick-info panel ---------------------------------------------------------------------------
@@ -555,18 +561,8 @@ def _panel_action(request, data) -> str:
     customers = Customer.objects.filter(pk__in=data["selected"])
     company, action, label = request.company, data["action"], data.get("label")
     who = {"actor": request.user, "audience": audience_words(company, ids=data["selected"])}
-    if action == "add_label":
-        count = services.add_label(company, label=label, customers=customers, **who)
-        return ngettext(
-            "Label %(label)s added to %(count)d customer.", "Label %(label)s added to %(count)d customers.", count
-        ) % {"label": label, "count": count}
-    if action == "remove_label":
-        count = services.remove_label(company, label=label, customers=customers, **who)
-        return ngettext(
-            "Label %(label)s removed from %(count)d customer.",
-            "Label %(label)s removed from %(count)d customers.",
-            count,
-        ) % {"label": label, "count": count}
+    if action in ("add_label", "remove_label"):
+        return _labelled(company, label, customers, adding=action == "add_label", **who)
     if action in ("favourite", "unfavourite"):
         services.set_favourites(company, customers=customers, favourite=action == "favourite", **who)
         return _("Added to favourites.") if action == "favourite" else _("Removed from favourites.")
