@@ -10,6 +10,8 @@ from orders.models import Order, Product
 from orders.services import Line, place_order
 from tests.factories import make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 
 def _pair(company, first, second, reason=DuplicateCandidate.Reason.SAME_NAME):
     flag_possible_duplicate(company, first_id=first.pk, second_id=second.pk, reason=reason)

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
+from django_scopes import scope
 
 from companies.models import Company, ExchangeRate
 from customers.models import Customer
@@ -26,6 +27,8 @@ from orders.services import (
     remove_order_label,
 )
 from tests.factories import LabelFactory, make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 FIGURES = ["pk", "orders_count", "orders_sum", "first_order_at", "last_order_at", "last_activity_at"]
 
@@ -144,9 +147,10 @@ def test_numbers_run_per_company(shop, world):
         ).number
         for _ in range(3)
     ]
-    other_order = place_order(
-        other, lines=[Line(quantity=1, product_id=saw.pk)], source="staff", phones=["+79160000005"]
-    )
+    with scope(company=other):
+        other_order = place_order(
+            other, lines=[Line(quantity=1, product_id=saw.pk)], source="staff", phones=["+79160000005"]
+        )
     assert numbers == [1, 2, 3] and other_order.number == 1
     assert other_order.customer.company_id == other.pk  # the same phone is another customer there
 
