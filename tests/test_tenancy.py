@@ -16,7 +16,6 @@ from tests.factories import make_customer
 ALLOWED_UNSCOPED = {
     "companies/middleware.py",  # the Django admin is for portal admins, across companies
     "customers/management/commands/seed_demo.py",  # creates companies and their users
-    "customers/tasks.py",  # a background task is told its company by id, and scans only that one
     "exports/tasks.py",  # the sweepers of stalled and expired exports look at every company
     "quicklinks/services.py",  # a quick-link token is what names the company
 }
