@@ -1,11 +1,23 @@
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
+from django_scopes.state import state as scope_state
 
 from companies.queries import memberships_of
 
 SESSION_KEY = "company_id"
+
+
+@contextmanager
+def no_tenant_scope():
+    """Closes whatever scope is open: inside, every tenant query raises ScopeError."""
+    token = scope_state.set({})
+    try:
+        yield
+    finally:
+        scope_state.reset(token)
 
 
 class CompanyMiddleware:
@@ -51,7 +63,9 @@ class CompanyMiddleware:
             with scopes_disabled():
                 return self.get_response(request)
         if request.company is None:
-            # No scope at all: django-scopes reads scope(company=None) as "every company".
-            return self.get_response(request)
+            # No company scope at all (django-scopes reads scope(company=None) as "every company"),
+            # even when the caller had one open: a tenant query here raises.
+            with no_tenant_scope():
+                return self.get_response(request)
         with scope(company=request.company):
             return self.get_response(request)

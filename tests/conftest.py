@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from companies.models import Company, Membership, User
 from config.celery import app as celery_app
@@ -14,9 +14,10 @@ from tests.factories import CompanyFactory, LabelFactory, MembershipFactory, Use
 
 
 @pytest.fixture(autouse=True)
-def _test_setup_runs_unscoped(settings):
-    # Fixtures and assertions read across companies; requests still run in their company's scope
-    # (the middleware opens it inside this), and services filter by the company they are given.
+def _test_settings(settings):
+    # A test body runs with no tenant scope open, as a Celery task or a management command does:
+    # a tenant query raises unless the test opens a company's scope (`in_company_a`) or says it
+    # reads across companies (`unscoped`). Factories and the `world` build their rows unscoped.
     settings.LANGUAGE_CODE = "en"
     # The production hasher costs ~0.3 s a password on purpose; every world makes four users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -28,7 +29,19 @@ def _test_setup_runs_unscoped(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def unscoped():
+    """For tests that check across companies (tenancy, backups, the admin): no tenant filter."""
     with scopes_disabled():
+        yield
+
+
+@pytest.fixture
+def in_company_a(world):
+    """The test body runs in company A's scope, as a request of A's staff does."""
+    with scope(company=world.company_a):
         yield
 
 
@@ -49,6 +62,11 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    with scopes_disabled():
+        return _make_world()
+
+
+def _make_world() -> World:
     company_a = CompanyFactory(name="Alpha Flowers")
     company_b = CompanyFactory(name="Beta Tools")
     owner_a = MembershipFactory(company=company_a, role=Membership.Role.OWNER, user__email="owner@a.example").user
@@ -75,10 +93,15 @@ def b_client(world) -> Client:
 
 @pytest.fixture
 def customer_a(world):
-    label = LabelFactory(company=world.company_a, name="VIP")
-    return make_customer(
-        world.company_a, name="Anna Smirnova", phones=["+7 916 123-45-67"], emails=["Anna@Example.com"], labels=[label]
-    )
+    with scope(company=world.company_a):
+        label = LabelFactory(company=world.company_a, name="VIP")
+        return make_customer(
+            world.company_a,
+            name="Anna Smirnova",
+            phones=["+7 916 123-45-67"],
+            emails=["Anna@Example.com"],
+            labels=[label],
+        )
 
 
 __all__ = ["LabelFactory", "UserFactory", "make_customer"]

@@ -1,11 +1,29 @@
 import factory
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
 from companies.models import Company, Membership, User
 from customers.models import Customer, Label, Note
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class Factory(factory.django.DjangoModelFactory):
+    """Test rows are made as fixtures, outside any company's scope (the factory names the company)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with scopes_disabled():
+            return super()._create(model_class, *args, **kwargs)
+
+    @classmethod
+    def _get_or_create(cls, model_class, *args, **kwargs):
+        with scopes_disabled():
+            return super()._get_or_create(model_class, *args, **kwargs)
+
+
+class UserFactory(Factory):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -15,7 +33,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("secret-password")
 
 
-class CompanyFactory(factory.django.DjangoModelFactory):
+class CompanyFactory(Factory):
     class Meta:
         model = Company
 
@@ -25,7 +43,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     language = "en"
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(Factory):
     class Meta:
         model = Membership
 
@@ -34,7 +52,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.MANAGER
 
 
-class LabelFactory(factory.django.DjangoModelFactory):
+class LabelFactory(Factory):
     class Meta:
         model = Label
 
@@ -44,13 +62,16 @@ class LabelFactory(factory.django.DjangoModelFactory):
 
 
 def make_customer(company, *, name="Ivan Petrov", phones=(), emails=(), labels=(), **fields):
-    """A customer created through the same service staff use."""
+    """A customer created through the same service staff use, in the company's scope."""
     from customers.services import create_customer
 
-    return create_customer(company, fields={"full_name": name, **fields}, phones=phones, emails=emails, labels=labels)
+    with scope(company=company):
+        return create_customer(
+            company, fields={"full_name": name, **fields}, phones=phones, emails=emails, labels=labels
+        )
 
 
-class NoteFactory(factory.django.DjangoModelFactory):
+class NoteFactory(Factory):
     class Meta:
         model = Note
 

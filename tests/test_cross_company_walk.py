@@ -80,7 +80,8 @@ def snapshot(company):
 
 
 @pytest.fixture
-def company_a_objects(world):
+def company_a_objects(world, in_company_a):
+    # A's objects are made, and snapshot() reads them, in A's scope; B's requests open B's own.
     label = LabelFactory(company=world.company_a, name=f"{SECRET} label")
     customer = make_customer(
         world.company_a,

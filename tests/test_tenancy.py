@@ -19,7 +19,6 @@ ALLOWED_UNSCOPED = {
     "companies/deletion.py",  # a portal admin deletes one company: its rows are found by company id
     "companies/middleware.py",  # the Django admin is for portal admins, across companies
     "customers/management/commands/seed_demo.py",  # creates companies and their users
-    "customers/tasks.py",  # a background task is told its company by id, and scans only that one
     "exports/tasks.py",  # the sweepers of stalled and expired exports look at every company
     "quicklinks/services.py",  # a quick-link token is what names the company
 }
@@ -78,3 +77,63 @@ def test_scopes_disabled_appears_only_where_crossing_companies_is_the_point():
         check=False,
     ).stdout.split()
     assert set(found) == ALLOWED_UNSCOPED
+
+
+def test_no_tenant_scope_closes_the_callers_scope_until_it_ends(world):
+    from companies.middleware import no_tenant_scope
+
+    make_customer(world.company_a, name="Mine")
+    with scope(company=world.company_a):
+        with no_tenant_scope(), pytest.raises(ScopeError):
+            list(Customer.objects.all())
+        assert [c.full_name for c in Customer.objects.all()] == ["Mine"]  # the caller's scope is back
+    with scopes_disabled(), no_tenant_scope(), pytest.raises(ScopeError):
+        Customer.objects.count()  # even "every company" is closed
+
+
+def test_a_request_without_a_company_never_inherits_the_callers_scope(world, rf):
+    """A request of nobody's company (anonymous, or a user without a membership) runs with no
+    tenant scope even when the code around it has one open, as a test or an eager task might:
+    a tenant query inside raises instead of reading that company's rows."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from companies.middleware import CompanyMiddleware
+    from companies.models import User
+
+    make_customer(world.company_a, name="Mine")
+    seen = []
+
+    def view(request):
+        seen.append(request.company)
+        return [c.full_name for c in Customer.objects.all()]
+
+    without_membership = User.objects.create_user(email="nobody@example.com", password="secret-password")
+    for user in (AnonymousUser(), without_membership):
+        request = rf.get("/login/")
+        request.user, request.session = user, SessionStore()
+        with scope(company=world.company_a), pytest.raises(ScopeError):
+            CompanyMiddleware(view)(request)
+    assert seen == [None, None]
+    # A's own staff, asked the same way, see A's rows: the middleware opens their company's scope.
+    request = rf.get("/customers/")
+    request.user, request.session = world.owner_a, SessionStore()
+    with scope(company=world.company_b):
+        assert CompanyMiddleware(view)(request) == ["Mine"]
+
+
+def test_anonymous_pages_still_work_inside_a_callers_scope(world, client):
+    """The sign-in page queries nothing of a company's; a quick-link page opens the scope of the
+    link's company itself, whatever scope the caller had open."""
+    from orders.models import Product
+    from quicklinks.services import issue_link, url_for
+
+    with scope(company=world.company_b):
+        customer = make_customer(world.company_b, name="Bob", phones=["+79161234567"])
+        Product.objects.create(company=world.company_b, name="Hammer", price=5, currency="RUB")
+        path = url_for(issue_link(world.company_b, customer=customer, actor=world.user_b)).split("://", 1)[-1]
+        path = path[path.index("/") :]
+    with scope(company=world.company_a):
+        assert client.get("/login/").status_code == 200
+        response = client.get(path)
+        assert response.status_code == 200 and "Hammer" in response.content.decode()

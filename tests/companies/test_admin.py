@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django_scopes import scope
 
 from tests.factories import LabelFactory, UserFactory, make_customer
 
@@ -59,11 +60,14 @@ def test_portal_admins_list_orders_products_segments_exports_and_imports_across_
     from orders.services import Line, place_order
 
     for company in (world.company_a, world.company_b):
-        product = Product.objects.create(company=company, name=f"Rose {company.name}", price=Decimal(5), currency="RUB")
-        customer = make_customer(company, name=f"Buyer {company.name}", phones=["+79161234567"])
-        place_order(company, customer=customer, lines=[Line(quantity=1, product_id=product.pk)], source="staff")
-        Export.objects.create(company=company, language="en", audience="all", description=f"All of {company.name}")
-        Import.objects.create(company=company, language="en", original_name=f"{company.name}.xlsx")
+        with scope(company=company):
+            product = Product.objects.create(
+                company=company, name=f"Rose {company.name}", price=Decimal(5), currency="RUB"
+            )
+            customer = make_customer(company, name=f"Buyer {company.name}", phones=["+79161234567"])
+            place_order(company, customer=customer, lines=[Line(quantity=1, product_id=product.pk)], source="staff")
+            Export.objects.create(company=company, language="en", audience="all", description=f"All of {company.name}")
+            Import.objects.create(company=company, language="en", original_name=f"{company.name}.xlsx")
     pages = {  # a search term, a filter, and what company B's row shows
         "orders_order": ("Buyer", "status__exact=new", "Buyer Beta Tools"),
         "orders_product": ("Rose", "is_active__exact=1", "Rose Beta Tools"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 from django.db import connection
+from django_scopes import scope
 
 from companies.backup import back_up, restore_database, restore_files
 from customers.services import add_note
@@ -24,13 +25,14 @@ def shop(world, settings, tmp_path):
     (settings.VAR_DIR / "exports").mkdir(parents=True)
     (settings.VAR_DIR / "exports" / "customers.xlsx").write_bytes(b"an export file")
     company = world.company_a
-    vip = LabelFactory(company=company, name="VIP")
-    rose = Product.objects.create(company=company, name="Rose", price=Decimal("100"), currency="RUB")
-    for n in range(5):
-        customer = make_customer(company, name=f"Customer {n}", phones=[f"+7916000000{n}"], labels=[vip])
-        place_order(company, customer=customer, lines=[Line(quantity=n + 1, product_id=rose.pk)], source="staff")
-        add_note(company, customer=customer, text=f"Note {n}", priority=1, actor=world.owner_a)
-    issue_link(company, customer=customer, actor=world.owner_a)
+    with scope(company=company):  # company A's data is made as its staff make it; the backup then runs unscoped
+        vip = LabelFactory(company=company, name="VIP")
+        rose = Product.objects.create(company=company, name="Rose", price=Decimal("100"), currency="RUB")
+        for n in range(5):
+            customer = make_customer(company, name=f"Customer {n}", phones=[f"+7916000000{n}"], labels=[vip])
+            place_order(company, customer=customer, lines=[Line(quantity=n + 1, product_id=rose.pk)], source="staff")
+            add_note(company, customer=customer, text=f"Note {n}", priority=1, actor=world.owner_a)
+        issue_link(company, customer=customer, actor=world.owner_a)
     return company
 
 

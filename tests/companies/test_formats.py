@@ -13,6 +13,8 @@ from orders.models import Order, Product
 from orders.services import Line, place_order
 from tests.factories import make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 NBSP = "\u00a0"
 
 

@@ -9,6 +9,8 @@ from companies.text import clean_text
 from customers.models import Customer
 from tests.customers.test_views import customer_form
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 TRICKS = "Ann\u202eavo\u202c\u200b\ufeffa\u00ad \x07Smith\x00"
 
 

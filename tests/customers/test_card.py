@@ -3,12 +3,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 
 from orders.models import Order, Product
 from orders.queries import customer_summary
 from orders.services import Line, change_order_status, place_order
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 WORKFLOW = ("confirmed", "in_production", "shipped", "completed")

@@ -21,6 +21,8 @@ from quicklinks import services as quicklinks
 from quicklinks.models import QuickLink
 from tests.factories import make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 
 @pytest.fixture
 def anna(world):

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django_scopes import scope
 
 from customers import duplicates
 from customers.models import Customer, CustomerEmail, CustomerMerge, CustomerPhone, DuplicateCandidate
@@ -9,6 +10,8 @@ from customers.services import flag_possible_duplicate
 from orders.models import Order, Product
 from orders.services import Line, place_order
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def _pair(company, first, second, reason=DuplicateCandidate.Reason.SAME_NAME):
@@ -44,6 +47,24 @@ def test_the_scan_finds_phones_in_another_format_and_emails_in_other_letters(wor
     DuplicateCandidate.objects.filter(first=boris).update(dismissed_at="2026-11-01T00:00Z")
     assert duplicates.scan(company) == 0  # known pairs, dismissed ones included, are not found again
     assert set(duplicates.open_pairs(company).values_list("first_id", flat=True)) == {vera.pk, anna.pk}
+
+
+def test_the_nightly_scan_runs_each_company_in_its_own_scope(world):
+    from companies.middleware import no_tenant_scope
+    from companies.models import Company
+    from customers.tasks import scan_duplicates_everywhere
+
+    Company.objects.filter(pk__in=[world.company_a.pk, world.company_b.pk]).update(plan=Company.Plan.PAID)
+    for company in (world.company_a, world.company_b):
+        with scope(company=company):
+            make_customer(company, name="Vera", emails=["vera@example.com"])
+            vera_old = make_customer(company, name="V. Ivanova")
+            CustomerEmail.objects.create(company=company, customer=vera_old, email="Vera@Example.com ")
+    with no_tenant_scope():  # as celery beat runs it: the task opens each company's scope itself
+        scan_duplicates_everywhere()
+    assert DuplicateCandidate.objects.filter(company=world.company_a).count() == 1
+    with scope(company=world.company_b):
+        assert DuplicateCandidate.objects.filter(company=world.company_b).count() == 1
 
 
 def test_a_placeholder_number_on_many_cards_is_not_a_pair(world):

@@ -3,10 +3,13 @@
 from decimal import Decimal
 from urllib.parse import quote
 
+import pytest
 from django.urls import reverse
 
 from customers.models import Customer
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 LIST = reverse("customers:list")
 

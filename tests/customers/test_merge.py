@@ -26,6 +26,8 @@ from orders.services import Line, place_order
 from quicklinks.services import issue_link
 from tests.factories import CompanyFactory, LabelFactory, make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 
 @pytest.fixture
 def rose(world):
@@ -185,14 +187,16 @@ def test_merge_refuses_another_companys_customer_and_one_already_merged(world):
     company = world.company_a
     keep = make_customer(company, name="Anna", phones=["+79160000010"])
     dup = make_customer(company, name="Anna S.", phones=["+79160000011"])
-    stranger = make_customer(CompanyFactory(), name="Anna", phones=["+79160000010"])
+    elsewhere = CompanyFactory()
+    stranger = make_customer(elsewhere, name="Anna", phones=["+79160000010"])
     with pytest.raises(ValidationError, match="same company"):
         merge_customers(company, target=keep, duplicate=stranger)
     flag_possible_duplicate(company, first_id=keep.pk, second_id=dup.pk, reason=DuplicateCandidate.Reason.SAME_NAME)
     merge_customers(company, target=keep, duplicate=dup)
     with pytest.raises(ValidationError, match="no longer exists"):
         merge_customers(company, target=keep, duplicate=dup)
-    assert Customer.objects.filter(pk=stranger.pk).exists()
+    with scope(company=elsewhere):
+        assert Customer.objects.filter(pk=stranger.pk).exists()
     assert not DuplicateCandidate.objects.filter(company=company).exists()
 
 

@@ -2,12 +2,15 @@
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer
 from customers.queries import leads_first
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 LIST = reverse("customers:list")
 

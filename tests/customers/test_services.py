@@ -11,6 +11,8 @@ from customers.services import (
 )
 from tests.factories import LabelFactory, make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 
 def test_phones_are_stored_in_e164_and_searchable_by_digits(world):
     customer = make_customer(world.company_a, name="Anna", phones=["8 916 123-45-67", "+44 20 7946 0958"])

@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +12,8 @@ from customers.timeline import timeline
 from orders.models import Order, OrderStatusChange
 from orders.services import Line, change_order_status, place_order
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def _edit(company, customer, actor, **changes):

@@ -7,6 +7,8 @@ from django.utils import timezone
 from customers.models import Customer, CustomerLabel, Label, Note
 from tests.factories import LabelFactory, make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 LIST = reverse("customers:list")
 
 

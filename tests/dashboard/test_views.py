@@ -19,6 +19,8 @@ from orders.models import Order
 from orders.services import Line, change_order_status, place_order, rebuild_order_days
 from tests.factories import UserFactory, make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 HOME = reverse("dashboard:home")
 # Wednesday 25 November 2026, 12:00 in Moscow (the company's time zone, UTC+3).
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

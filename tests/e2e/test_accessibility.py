@@ -14,6 +14,8 @@ from tests.e2e.axe import axe_violations
 from tests.e2e.conftest import sign_in
 from tests.factories import LabelFactory, make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 WIDTHS = {"laptop": (1366, 768), "phone": (390, 844)}
 
 

@@ -4,10 +4,13 @@ add a label → see the label in the list."""
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from customers.models import CustomerPhone
 from tests.factories import LabelFactory, make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def result_rows(page: Page):

@@ -3,6 +3,7 @@ possible duplicate pair from the duplicates page."""
 
 from decimal import Decimal
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from customers.models import Customer, DuplicateCandidate, Label
@@ -11,6 +12,8 @@ from orders.models import Order, Product
 from orders.services import Line, place_order
 from tests.e2e.conftest import sign_in
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def test_tick_two_customers_and_label_both_from_the_panel(transactional_db, live_server, world, page: Page):

@@ -1,12 +1,15 @@
 """Export in a real browser: filter the list → Export menu → the progress page reaches done →
 download the file from the export log and open it back with openpyxl."""
 
+import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from exports.models import Export
 from tests.e2e.conftest import sign_in
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def test_filter_export_and_download_from_the_log(transactional_db, live_server, world, page: Page, settings, tmp_path):

@@ -14,6 +14,8 @@ from orders.services import Line, add_order_label, change_order_status, place_or
 from tests.e2e.conftest import sign_in
 from tests.factories import make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
 

@@ -5,12 +5,15 @@ order with the right total; then staff revoke it and the same URL says it is no 
 import re
 from decimal import Decimal
 
+import pytest
 from django.test import override_settings
 from playwright.sync_api import Page, expect
 
 from orders.models import Order, Product
 from tests.e2e.conftest import BrowserProblems
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def test_order_through_the_link_then_revoke_it(transactional_db, live_server, world, page: Page):

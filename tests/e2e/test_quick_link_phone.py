@@ -3,12 +3,15 @@ bottom of the screen with the item count and total, and a page that never scroll
 
 from decimal import Decimal
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from orders import services as order_services
 from orders.models import Product
 from quicklinks import services
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def no_sideways_scroll(page) -> bool:

@@ -1,12 +1,15 @@
 """Segments in a real browser: add two criteria → save them as a segment → a new customer who
 matches appears in it, with no recomputation."""
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from customers.models import Customer
 from segments.models import Segment
 from tests.e2e.conftest import sign_in
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def test_two_criteria_saved_as_a_segment_stay_live(transactional_db, live_server, world, page: Page):

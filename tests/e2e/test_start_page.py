@@ -4,6 +4,7 @@ status, and a revenue bar to that week's orders; at phone width the cards stack.
 import re
 from decimal import Decimal
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from customers.models import Note
@@ -12,6 +13,8 @@ from orders.models import Order
 from orders.services import Line, change_order_status, place_order
 from tests.e2e.conftest import sign_in
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def test_staff_land_on_the_start_page_and_follow_a_figure(transactional_db, live_server, world, page: Page):

@@ -11,11 +11,14 @@ from django.db import connection
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from companies.middleware import no_tenant_scope
 from customers.models import Customer, CustomerPhone, Label
 from customers.services import erase_customer
 from exports import import_services
 from exports.models import Import, ImportMapping
 from tests.factories import LabelFactory, make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 UPLOAD = reverse("exports:import_upload")
 HEADERS = ["ФИО", "Телефон", "E-mail", "Город", "Дата рождения", "Скидка", "Метки", "Комментарий"]
@@ -71,7 +74,7 @@ def run_import(client, django_capture_on_commit_callbacks, content=None, **optio
     source = Import.objects.latest("pk")
     mapping = {f"column_{index}": key for index, key in enumerate(source.mapping)}
     data = {"update_existing": "1", "on_error": "skip", **mapping, **options}
-    with django_capture_on_commit_callbacks(execute=True):
+    with no_tenant_scope(), django_capture_on_commit_callbacks(execute=True):  # the task runs as a worker does
         response = client.post(reverse("exports:import_mapping", args=[source.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     source.refresh_from_db()
@@ -79,7 +82,7 @@ def run_import(client, django_capture_on_commit_callbacks, content=None, **optio
 
 
 def confirm(client, django_capture_on_commit_callbacks, source: Import) -> Import:
-    with django_capture_on_commit_callbacks(execute=True):
+    with no_tenant_scope(), django_capture_on_commit_callbacks(execute=True):  # the task runs as a worker does
         client.post(reverse("exports:import_confirm", args=[source.pk]))
     source.refresh_from_db()
     return source
@@ -231,7 +234,7 @@ def test_undo_removes_what_it_created_and_restores_what_it_changed_unless_change
     boris.city = "Клин"
     boris.save()  # a created customer edited since: kept
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with no_tenant_scope(), django_capture_on_commit_callbacks(execute=True):  # the task runs as a worker does
         admin_client.post(reverse("exports:import_undo", args=[source.pk]))
     source.refresh_from_db()
     assert source.status == Import.Status.UNDONE

@@ -75,7 +75,7 @@ def wait_for(what: str, found):
     pytest.fail(f"{what} within {WAIT_SECONDS} s")
 
 
-def test_a_worker_builds_the_export_and_emails_the_link(worker, world):
+def test_a_worker_builds_the_export_and_emails_the_link(worker, world, in_company_a):
     assert settings.REDIS_URL, "CI must provide REDIS_URL"
     mail_dir = worker
     vip = LabelFactory(company=world.company_a, name="VIP")

@@ -4,10 +4,15 @@ orders and moving them through statuses, and equal to what rebuild_order_days co
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+from django_scopes import scope
+
 from companies.services import set_exchange_rate
 from orders.models import Order, OrderDay
 from orders.services import Line, change_order_status, place_order, rebuild_order_days
 from tests.factories import make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 
 def days_of(company):
@@ -29,7 +34,8 @@ def test_placing_and_moving_orders_keeps_the_days_as_a_rebuild_would(world):
         change_order_status(a, order=first, status=status, actor=None)
     change_order_status(a, order=second, status="confirmed", actor=None)
     change_order_status(a, order=third, status="cancelled", actor=None)
-    place_order(world.company_b, customer=make_customer(world.company_b, name="Bee"), lines=line, source="staff")
+    with scope(company=world.company_b):
+        place_order(world.company_b, customer=make_customer(world.company_b, name="Bee"), lines=line, source="staff")
 
     incremental = days_of(a)
     today = first.created_at.astimezone(UTC).date()  # Moscow is UTC+3; tests run away from midnight

@@ -8,6 +8,8 @@ from customers.models import Customer
 from orders.models import Order, Product
 from orders.services import Line, change_order_status, place_order
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 
 @pytest.fixture
 def catalog(world):

@@ -10,6 +10,8 @@ from orders.models import Order, OrderLabel, Product
 from orders.services import Line, place_order
 from tests.factories import LabelFactory, make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 LIST = reverse("orders:list")
 
 

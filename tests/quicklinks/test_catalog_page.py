@@ -12,6 +12,8 @@ from orders.models import Product
 from quicklinks import services
 from tests.factories import make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 
 @pytest.fixture
 def catalog(world):

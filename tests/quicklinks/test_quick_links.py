@@ -15,6 +15,8 @@ from quicklinks import services
 from quicklinks.models import QuickLink
 from tests.factories import make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 
 @pytest.fixture
 def shop(world, settings):

@@ -10,6 +10,8 @@ from customers.models import Customer
 from segments.queries import filter_of
 from tests.factories import LabelFactory, make_customer
 
+pytestmark = pytest.mark.usefixtures("in_company_a")
+
 NOW = timezone.now()
 
 

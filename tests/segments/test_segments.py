@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django_scopes import scope
 
 from customers.models import Customer
 from orders.models import Order, Product
@@ -14,6 +15,8 @@ from segments.models import Segment
 from segments.queries import audience, filter_of
 from segments.services import restore_default_segments
 from tests.factories import CompanyFactory, LabelFactory, make_customer
+
+pytestmark = pytest.mark.usefixtures("in_company_a")
 
 LIST = reverse("customers:list")
 
@@ -28,12 +31,13 @@ def default(company, key) -> Segment:
 
 def test_every_new_company_gets_the_default_groups(db):
     company = CompanyFactory(language="ru")
-    assert list(Segment.objects.filter(company=company).values_list("default", "name", "owner")) == [
-        ("all", "Все", None),
-        ("new", "Новые", None),
-        ("loyal", "Постоянные", None),
-        ("inactive", "Неактивные", None),
-    ]
+    with scope(company=company):
+        assert list(Segment.objects.filter(company=company).values_list("default", "name", "owner")) == [
+            ("all", "Все", None),
+            ("new", "Новые", None),
+            ("loyal", "Постоянные", None),
+            ("inactive", "Неактивные", None),
+        ]
 
 
 def test_default_groups_on_their_boundaries(world):
