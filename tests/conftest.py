@@ -16,8 +16,8 @@ from tests.factories import CompanyFactory, LabelFactory, MembershipFactory, Use
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     # A test body runs with no tenant scope open, as a Celery task or a management command does:
-    # a tenant query raises unless the test opens a company's scope (`in_company_a`) or says it
-    # reads across companies (`unscoped`). Factories and the `world` build their rows unscoped.
+    # a tenant query raises unless the test opens a company's scope (`in_company_a`, or
+    # `with scope(company=...)` for each company it checks). Factories build their rows unscoped.
     settings.LANGUAGE_CODE = "en"
     # The production hasher costs ~0.3 s a password on purpose; every world makes four users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -29,13 +29,6 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     celery_app.conf.task_always_eager = True
-
-
-@pytest.fixture
-def unscoped():
-    """For tests that check across companies (tenancy, backups, the admin): no tenant filter."""
-    with scopes_disabled():
-        yield
 
 
 @pytest.fixture
