@@ -24,7 +24,7 @@ OBJECT_URLS = {
     "customers.customer": "customers:detail",
     "orders.order": "orders:detail",
     "exports.export": "exports:detail",
-    "exports.import": "exports:import_detail",
+    "imports.import": "imports:detail",
 }
 
 

@@ -27,8 +27,8 @@ from openpyxl import Workbook
 
 from companies.models import Company, Membership, User
 from config.celery import app
-from exports import import_services
-from exports.models import Import
+from imports import services as import_services
+from imports.models import Import
 
 HEADERS = ["ФИО", "Телефон", "E-mail", "Город", "Дата рождения", "Скидка", "Метки"]
 CITIES = ["Москва", "Санкт-Петербург", "Казань", "Тверь", "Самара"]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "quicklinks",
     "segments",
     "exports",
+    "imports",
     "dashboard",
     "audit",
 ]
@@ -189,6 +190,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
     },
     "fail-stalled-exports": {"task": "exports.tasks.fail_stalled_exports", "schedule": 300},
+    "fail-stalled-imports": {"task": "imports.tasks.fail_stalled_imports", "schedule": 300},
     "delete-expired-exports": {"task": "exports.tasks.delete_expired_exports", "schedule": crontab(minute=15)},
     "delete-expired-audit-entries": {
         "task": "audit.tasks.delete_expired_entries",

@@ -42,6 +42,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("orders/", include("orders.urls")),
     path("segments/", include("segments.urls")),
+    path("exports/imports/", include("imports.urls")),  # beside the exports, as the pages show them
     path("exports/", include("exports.urls")),
     path("activity/", include("audit.urls")),
     path("", include("quicklinks.urls")),

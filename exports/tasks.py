@@ -2,7 +2,7 @@ from celery import shared_task
 from django_scopes import scope, scopes_disabled
 
 from companies.models import Company
-from exports import import_services, services
+from exports import services
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=False, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
@@ -15,10 +15,9 @@ def build_export(company_id: int, export_id: int) -> None:
 
 @shared_task
 def fail_stalled_exports() -> int:
-    """Every five minutes (CELERY_BEAT_SCHEDULE), across companies: exports and imports whose
-    worker died."""
+    """Every five minutes (CELERY_BEAT_SCHEDULE), across companies: exports whose worker died."""
     with scopes_disabled():
-        return services.fail_stalled_exports() + import_services.fail_stalled_imports()
+        return services.fail_stalled_exports()
 
 
 @shared_task
@@ -26,24 +25,3 @@ def delete_expired_exports() -> int:
     """Hourly, across companies: the files of exports whose seven days are over."""
     with scopes_disabled():
         return services.delete_expired_exports()
-
-
-def _import_step(step, company_id: int, import_id: int) -> None:
-    company = Company.objects.get(pk=company_id)
-    with scope(company=company):
-        step(company, import_id)
-
-
-@shared_task(acks_late=True, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
-def validate_import(company_id: int, import_id: int) -> None:
-    _import_step(import_services.validate_import, company_id, import_id)
-
-
-@shared_task(acks_late=True, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
-def apply_import(company_id: int, import_id: int) -> None:
-    _import_step(import_services.apply_import, company_id, import_id)
-
-
-@shared_task(acks_late=True, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
-def undo_import(company_id: int, import_id: int) -> None:
-    _import_step(import_services.undo_import, company_id, import_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exports import import_views, views
+from exports import views
 
 app_name = "exports"
 
@@ -13,12 +13,4 @@ urlpatterns = [
     path("<int:pk>/progress/", views.export_progress, name="progress"),
     path("<int:pk>/download/", views.export_download, name="download"),
     path("<int:pk>/retry/", views.export_retry, name="retry"),
-    path("imports/", import_views.import_list, name="imports"),
-    path("imports/new/", import_views.import_upload, name="import_upload"),
-    path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
-    path("imports/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
-    path("imports/<int:pk>/mapping/", import_views.import_mapping, name="import_mapping"),
-    path("imports/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
-    path("imports/<int:pk>/undo/", import_views.import_undo, name="import_undo"),
-    path("imports/<int:pk>/report/", import_views.import_report, name="import_report"),
 ]

@@ -28,7 +28,8 @@ from customers.models import (
     Note,
 )
 from customers.services import add_note, flag_possible_duplicate, merge_customers
-from exports.models import Export, Import, ImportChange, ImportIssue
+from exports.models import Export
+from imports.models import Import, ImportChange, ImportIssue
 from orders.models import Category, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
 from segments.models import Segment

@@ -55,7 +55,8 @@ def test_staff_members_of_companies_are_not_portal_admins(world, owner_client):
 def test_portal_admins_list_orders_products_segments_exports_and_imports_across_companies(world, portal_admin_client):
     from decimal import Decimal
 
-    from exports.models import Export, Import
+    from exports.models import Export
+    from imports.models import Import
     from orders.models import Product
     from orders.services import Line, place_order
 
@@ -73,7 +74,7 @@ def test_portal_admins_list_orders_products_segments_exports_and_imports_across_
         "orders_product": ("Rose", "is_active__exact=1", "Rose Beta Tools"),
         "segments_segment": ("Loyal", "default__exact=loyal", None),
         "exports_export": ("All of", "status__exact=pending", "All of Beta Tools"),
-        "exports_import": ("xlsx", "status__exact=mapping", "Beta Tools.xlsx"),
+        "imports_import": ("xlsx", "status__exact=mapping", "Beta Tools.xlsx"),
     }
     for name, (term, condition, row_of_b) in pages.items():
         url = reverse(f"admin:{name}_changelist")

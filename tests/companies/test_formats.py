@@ -83,7 +83,7 @@ def test_an_order_page_shows_money_in_the_users_language(world, owner_client):
 def test_the_import_page_shows_the_row_limit_grouped_in_russian(world, owner_client):
     world.owner_a.language = "ru"
     world.owner_a.save()
-    page = owner_client.get(reverse("exports:import_upload")).content.decode()
+    page = owner_client.get(reverse("imports:upload")).content.decode()
     assert f"200{NBSP}000 строк" in page
 
 

@@ -49,6 +49,6 @@ def test_search_finds_a_name_typed_decomposed(world, owner_client):
 
 
 def test_imported_cells_are_cleaned_the_same_way():
-    from exports.importing import cell_text
+    from imports.importing import cell_text
 
     assert cell_text(TRICKS) == "Annavoa Smith"

@@ -20,7 +20,7 @@ from customers.services import (
     undo_merge,
     update_customer,
 )
-from exports.models import Import, ImportChange
+from imports.models import Import, ImportChange
 from orders.models import Order, Product
 from orders.services import Line, place_order
 from quicklinks.services import issue_link
@@ -56,7 +56,7 @@ ROW_MAKERS = {
     ),
     ("orders.Order", "customer"): lambda w, c, p: _order(w.company_a, c, p),
     ("quicklinks.QuickLink", "customer"): lambda w, c, p: issue_link(w.company_a, customer=c, actor=w.owner_a),
-    ("exports.ImportChange", "customer"): lambda w, c, p: ImportChange.objects.create(
+    ("imports.ImportChange", "customer"): lambda w, c, p: ImportChange.objects.create(
         company=w.company_a,
         source=Import.objects.create(company=w.company_a, language="en", original_name="base.xlsx"),
         customer=c,

@@ -40,7 +40,9 @@ from customers.services import (
     remove_label,
 )
 from exports.columns import CellWriter, Column
-from exports.importing import (
+from exports.models import export_storage
+from exports.services import STALLED_AFTER, can_export
+from imports.importing import (
     MODEL_FIELDS,
     PREVIEW_ROWS,
     ParsedRow,
@@ -51,9 +53,8 @@ from exports.importing import (
     headers_key,
     is_empty,
 )
-from exports.models import Import, ImportChange, ImportIssue, ImportMapping, export_storage
-from exports.services import STALLED_AFTER, can_export
-from exports.xlsx import check_workbook, read_rows
+from imports.models import Import, ImportChange, ImportIssue, ImportMapping
+from imports.xlsx import check_workbook, read_rows
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def _restart(source: Import, status: str, **fields) -> None:
 
 
 def _queue(task_name: str, source: Import) -> None:
-    from exports import tasks  # tasks import this module
+    from imports import tasks  # tasks import this module
 
     task = getattr(tasks, task_name)
     company_id, import_id = source.company_id, source.pk
@@ -274,7 +275,15 @@ def run_step(company: Company, import_id: int, status: str) -> None:
         return  # already done, or failed by the stall sweeper
     # The activity log has the import's confirmation or undo as one entry, not one per row.
     with translation.override(source.language), summarized():
-        STEPS[status](company, source)
+        try:
+            STEPS[status](company, source)
+        except Stopped:
+            return  # failed meanwhile by the stall sweeper: nothing more to say
+        except ValidationError as error:  # the stored file can no longer be read, or the like
+            _fail(source, status, " ".join(error.messages))
+        except Exception as error:
+            logger.exception("import %s: the %s step failed", source.pk, status)
+            _fail(source, status, _unexpected(error))
 
 
 def validate_import(company: Company, import_id: int) -> None:
@@ -293,34 +302,24 @@ def _validate_import(company: Company, source: Import) -> None:
     """Checks every row: how many would be created, updated, and which are rejected and why."""
     known: dict[str, str] = {}  # a contact of a row that creates a customer → "new"
     counts = {"to_create": 0, "to_update": 0, "rejected": 0, "empty_rows": 0, "rows_done": 0}
-    try:
-        for rows, empty in _parsed_chunks(company, source):
-            _refuse_erased(company, rows)
-            phone_owner, email_owner = _owners(company, rows)
-            issues = []
-            for row in rows:
-                if not row.ok:
-                    counts["rejected"] += 1
-                    issues.append(_issue(company, source, row))
-                    continue
-                contacts = [*row.phones, *row.emails]
-                exists = any(c in phone_owner or c in email_owner or c in known for c in contacts)
-                counts["to_update" if exists else "to_create"] += 1
-                for contact in contacts:
-                    known[contact] = "new"
-            ImportIssue.objects.bulk_create(issues)
-            counts["empty_rows"] += empty
-            counts["rows_done"] += len(rows)
-            _progress(source, Import.Status.VALIDATING, **counts)
-    except Stopped:
-        return
-    except ValidationError as error:
-        _fail(source, Import.Status.VALIDATING, " ".join(error.messages))
-        return
-    except Exception as error:
-        logger.exception("import %s: validation failed", source.pk)
-        _fail(source, Import.Status.VALIDATING, _unexpected(error))
-        return
+    for rows, empty in _parsed_chunks(company, source):
+        _refuse_erased(company, rows)
+        phone_owner, email_owner = _owners(company, rows)
+        issues = []
+        for row in rows:
+            if not row.ok:
+                counts["rejected"] += 1
+                issues.append(_issue(company, source, row))
+                continue
+            contacts = [*row.phones, *row.emails]
+            exists = any(c in phone_owner or c in email_owner or c in known for c in contacts)
+            counts["to_update" if exists else "to_create"] += 1
+            for contact in contacts:
+                known[contact] = "new"
+        ImportIssue.objects.bulk_create(issues)
+        counts["empty_rows"] += empty
+        counts["rows_done"] += len(rows)
+        _progress(source, Import.Status.VALIDATING, **counts)
     Import.objects.filter(pk=source.pk, status=Import.Status.VALIDATING).update(
         status=Import.Status.VALIDATED, rows_total=counts["rows_done"], heartbeat_at=timezone.now()
     )
@@ -364,45 +363,35 @@ def _apply_import(company: Company, source: Import) -> None:
     counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": source.rejected, "rows_done": 0}
     seen: set[str] = set()  # contacts of the rows before: a later row with one of them is the same person
     analyze_at = ANALYZE_AFTER
-    try:
-        for rows, _empty in _parsed_chunks(company, source):
-            if counts["created"] >= analyze_at:
-                _refresh_statistics()
-                analyze_at = 2 * counts["created"]
-            _refuse_erased(company, rows)
-            with transaction.atomic():
-                issues = []
-                valid = [row for row in rows if row.ok]  # the others are reported by the validation
-                fresh = _fresh(company, valid, seen)
-                if fresh and _create_fresh(company, fresh, labels, source):
-                    counts["created"] += len(fresh)
-                    valid = [row for row in valid if row not in fresh]
-                else:
+    for rows, _empty in _parsed_chunks(company, source):
+        if counts["created"] >= analyze_at:
+            _refresh_statistics()
+            analyze_at = 2 * counts["created"]
+        _refuse_erased(company, rows)
+        with transaction.atomic():
+            issues = []
+            valid = [row for row in rows if row.ok]  # the others are reported by the validation
+            fresh = _fresh(company, valid, seen)
+            if fresh and _create_fresh(company, fresh, labels, source):
+                counts["created"] += len(fresh)
+                valid = [row for row in valid if row not in fresh]
+            else:
+                labels = _labels_by_name(company)
+            for row in valid:
+                try:
+                    with transaction.atomic():
+                        outcome = _apply_row(company, source, row, labels)
+                except ValidationError as error:
+                    # The row's savepoint is gone, with any label it created.
                     labels = _labels_by_name(company)
-                for row in valid:
-                    try:
-                        with transaction.atomic():
-                            outcome = _apply_row(company, source, row, labels)
-                    except ValidationError as error:
-                        # The row's savepoint is gone, with any label it created.
-                        labels = _labels_by_name(company)
-                        row.errors.append(" ".join(error.messages))
-                        issues.append(_issue(company, source, row))
-                        counts["rejected"] += 1
-                        continue
-                    counts[outcome] += 1
-                ImportIssue.objects.bulk_create(issues)
-                counts["rows_done"] += len(rows)
-                _progress(source, Import.Status.APPLYING, **counts)
-    except Stopped:
-        return
-    except ValidationError as error:
-        _fail(source, Import.Status.APPLYING, " ".join(error.messages))
-        return
-    except Exception as error:
-        logger.exception("import %s: applying failed", source.pk)
-        _fail(source, Import.Status.APPLYING, _unexpected(error))
-        return
+                    row.errors.append(" ".join(error.messages))
+                    issues.append(_issue(company, source, row))
+                    counts["rejected"] += 1
+                    continue
+                counts[outcome] += 1
+            ImportIssue.objects.bulk_create(issues)
+            counts["rows_done"] += len(rows)
+            _progress(source, Import.Status.APPLYING, **counts)
     Import.objects.filter(pk=source.pk, status=Import.Status.APPLYING).update(
         status=Import.Status.DONE, finished_at=timezone.now()
     )
@@ -576,33 +565,26 @@ def _undo_import(company: Company, source: Import) -> None:
         ).values_list("pk", flat=True)
     )
     changes = ImportChange.objects.filter(company=company, source=source)
-    try:
-        # What rows did to customers that were there before, newest first, one customer at a time.
-        for change in changes.filter(created=False).order_by("-pk").iterator(chunk_size=CHUNK):
-            with transaction.atomic():
-                conflict = _undo_change(company, source, change, touched)
-            if conflict:
-                conflicts.append(conflict)
-            done += 1
-            if done % CHUNK == 0:
-                _progress(source, Import.Status.UNDOING, rows_done=done)
-        # Then the customers it created, CHUNK at a time, unless they have orders or were edited.
-        created = list(changes.filter(created=True).order_by("pk").values_list("customer_id", flat=True))
-        for start in range(0, len(created), CHUNK):
-            batch = created[start : start + CHUNK]
-            with transaction.atomic():
-                customers = Customer.objects.filter(company=company, pk__in=batch)
-                for customer in customers.filter(Q(orders_count__gt=0) | Q(pk__in=touched)).only("pk", "full_name"):
-                    conflicts.append({"customer": customer.pk, "name": customer.full_name, "fields": [], "kept": True})
-                customers.exclude(orders_count__gt=0).exclude(pk__in=touched).delete()
-            done += len(batch)
+    # What rows did to customers that were there before, newest first, one customer at a time.
+    for change in changes.filter(created=False).order_by("-pk").iterator(chunk_size=CHUNK):
+        with transaction.atomic():
+            conflict = _undo_change(company, source, change, touched)
+        if conflict:
+            conflicts.append(conflict)
+        done += 1
+        if done % CHUNK == 0:
             _progress(source, Import.Status.UNDOING, rows_done=done)
-    except Stopped:
-        return
-    except Exception as error:
-        logger.exception("import %s: undo failed", source.pk)
-        _fail(source, Import.Status.UNDOING, _unexpected(error))
-        return
+    # Then the customers it created, CHUNK at a time, unless they have orders or were edited.
+    created = list(changes.filter(created=True).order_by("pk").values_list("customer_id", flat=True))
+    for start in range(0, len(created), CHUNK):
+        batch = created[start : start + CHUNK]
+        with transaction.atomic():
+            customers = Customer.objects.filter(company=company, pk__in=batch)
+            for customer in customers.filter(Q(orders_count__gt=0) | Q(pk__in=touched)).only("pk", "full_name"):
+                conflicts.append({"customer": customer.pk, "name": customer.full_name, "fields": [], "kept": True})
+            customers.exclude(orders_count__gt=0).exclude(pk__in=touched).delete()
+        done += len(batch)
+        _progress(source, Import.Status.UNDOING, rows_done=done)
     Import.objects.filter(pk=source.pk, status=Import.Status.UNDOING).update(
         status=Import.Status.UNDONE, rows_done=done, undone_at=timezone.now(), undo_conflicts=conflicts[:1000]
     )

@@ -14,13 +14,13 @@ from openpyxl import Workbook, load_workbook
 from companies.middleware import no_tenant_scope
 from customers.models import Customer, CustomerPhone, Label
 from customers.services import erase_customer
-from exports import import_services
-from exports.models import Import, ImportMapping
+from imports import services as import_services
+from imports.models import Import, ImportMapping
 from tests.factories import LabelFactory, make_customer
 
 pytestmark = pytest.mark.usefixtures("in_company_a")
 
-UPLOAD = reverse("exports:import_upload")
+UPLOAD = reverse("imports:upload")
 HEADERS = ["ФИО", "Телефон", "E-mail", "Город", "Дата рождения", "Скидка", "Метки", "Комментарий"]
 
 
@@ -75,7 +75,7 @@ def run_import(client, django_capture_on_commit_callbacks, content=None, **optio
     mapping = {f"column_{index}": key for index, key in enumerate(source.mapping)}
     data = {"update_existing": "1", "on_error": "skip", **mapping, **options}
     with no_tenant_scope(), django_capture_on_commit_callbacks(execute=True):  # the task runs as a worker does
-        response = client.post(reverse("exports:import_mapping", args=[source.pk]), data)
+        response = client.post(reverse("imports:mapping", args=[source.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     source.refresh_from_db()
     return source
@@ -83,7 +83,7 @@ def run_import(client, django_capture_on_commit_callbacks, content=None, **optio
 
 def confirm(client, django_capture_on_commit_callbacks, source: Import) -> Import:
     with no_tenant_scope(), django_capture_on_commit_callbacks(execute=True):  # the task runs as a worker does
-        client.post(reverse("exports:import_confirm", args=[source.pk]))
+        client.post(reverse("imports:confirm", args=[source.pk]))
     source.refresh_from_db()
     return source
 
@@ -175,7 +175,7 @@ def test_existing_customers_can_be_left_as_they_are(world, admin_client, django_
 def test_stop_on_bad_rows_imports_nothing(world, admin_client, django_capture_on_commit_callbacks):
     source = run_import(admin_client, django_capture_on_commit_callbacks, on_error="stop")
     assert "Fix the file and upload it again" in admin_client.get(source.get_absolute_url()).content.decode()
-    response = admin_client.post(reverse("exports:import_confirm", args=[source.pk]), follow=True)
+    response = admin_client.post(reverse("imports:confirm", args=[source.pk]), follow=True)
     assert "you chose to import nothing while any row is bad" in response.content.decode()
     source.refresh_from_db()
     assert source.status == Import.Status.VALIDATED and not Customer.objects.exists()
@@ -206,7 +206,7 @@ def test_a_bad_mapping_says_what_is_wrong(world, admin_client, changes, message)
     data = {"update_existing": "1", "on_error": "skip"}
     data.update({f"column_{index}": key for index, key in enumerate(source.mapping)})
     data.update(changes)
-    response = admin_client.post(reverse("exports:import_mapping", args=[source.pk]), data)
+    response = admin_client.post(reverse("imports:mapping", args=[source.pk]), data)
     assert response.status_code == 400 and message in response.content.decode()
     source.refresh_from_db()
     assert source.status == Import.Status.MAPPING
@@ -214,7 +214,7 @@ def test_a_bad_mapping_says_what_is_wrong(world, admin_client, changes, message)
 
 def test_the_report_downloads_with_a_reason_column(world, admin_client, django_capture_on_commit_callbacks):
     source = run_import(admin_client, django_capture_on_commit_callbacks)
-    response = admin_client.get(reverse("exports:import_report", args=[source.pk]))
+    response = admin_client.get(reverse("imports:report", args=[source.pk]))
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("Row", "Reason", "ФИО")
@@ -235,7 +235,7 @@ def test_undo_removes_what_it_created_and_restores_what_it_changed_unless_change
     boris.save()  # a created customer edited since: kept
 
     with no_tenant_scope(), django_capture_on_commit_callbacks(execute=True):  # the task runs as a worker does
-        admin_client.post(reverse("exports:import_undo", args=[source.pk]))
+        admin_client.post(reverse("imports:undo", args=[source.pk]))
     source.refresh_from_db()
     assert source.status == Import.Status.UNDONE
     assert set(Customer.objects.filter(company=world.company_a)) == {old, boris}
@@ -357,6 +357,6 @@ def test_a_file_over_the_row_limit_fails_with_the_reason(
 
 def test_the_import_log_lists_imports(world, admin_client, django_capture_on_commit_callbacks):
     run_import(admin_client, django_capture_on_commit_callbacks)
-    page = admin_client.get(reverse("exports:imports")).content.decode()
+    page = admin_client.get(reverse("imports:list")).content.decode()
     assert "clients.xlsx" in page and 'data-status="validated"' in page
     assert Label.objects.count() == 0  # nothing was applied

@@ -2,7 +2,7 @@
 
 A row is read into a `ParsedRow`: the name, the phones and emails (normalized as staff input is),
 the other fields as the model stores them, the label names, and the reasons it cannot be imported.
-`exports.import_services` validates whole files with it, applies them and undoes them.
+`imports.services` validates whole files with it, applies them and undoes them.
 """
 
 import hashlib

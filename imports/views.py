@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
-from exports import import_services
-from exports.forms import ImportUploadForm, MappingForm
-from exports.importing import BY_KEY
-from exports.models import Import
+from imports import services
+from imports.forms import ImportUploadForm, MappingForm
+from imports.importing import BY_KEY
+from imports.models import Import
 
 LOG_PAGE = 25
 ISSUES_SHOWN = 50
@@ -24,7 +24,7 @@ ISSUES_SHOWN = 50
 def import_list(request):
     imports = Import.objects.select_related("requested_by").order_by("-created_at", "-id")
     page = Paginator(imports, LOG_PAGE).get_page(request.GET.get("page"))
-    return render(request, "exports/imports.html", {"page": page})
+    return render(request, "imports/list.html", {"page": page})
 
 
 @company_view(admin=True)
@@ -32,14 +32,14 @@ def import_upload(request):
     form = ImportUploadForm(request.POST if request.method == "POST" else None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            source = import_services.upload_import(request.company, user=request.user, upload=form.cleaned_data["file"])
+            source = services.upload_import(request.company, user=request.user, upload=form.cleaned_data["file"])
         except ValidationError as error:
             form.add_error("file", error)
         else:
             return redirect(source)
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "limits": settings.IMPORT_LIMITS}
-    return render(request, "exports/import_upload.html", context, status=status)
+    return render(request, "imports/upload.html", context, status=status)
 
 
 def _detail_context(source: Import, form: MappingForm | None = None) -> dict:
@@ -60,17 +60,17 @@ def _detail_context(source: Import, form: MappingForm | None = None) -> dict:
 @company_view(admin=True)
 def import_detail(request, pk):
     source = get_object_or_404(Import.objects.select_related("requested_by"), pk=pk)
-    return render(request, "exports/import_detail.html", _detail_context(source))
+    return render(request, "imports/detail.html", _detail_context(source))
 
 
 @company_view(admin=True)
 def import_progress(request, pk):
     source = get_object_or_404(Import, pk=pk)
     if not source.is_working and request.htmx:
-        response = render(request, "exports/partials/import_progress.html", {"source": source})
+        response = render(request, "imports/partials/progress.html", {"source": source})
         response["HX-Refresh"] = "true"  # the step is over: show its report
         return response
-    return render(request, "exports/partials/import_progress.html", {"source": source})
+    return render(request, "imports/partials/progress.html", {"source": source})
 
 
 @require_POST
@@ -80,7 +80,7 @@ def import_mapping(request, pk):
     form = MappingForm(request.POST, source=source)
     if form.is_valid():
         try:
-            import_services.start_validation(
+            services.start_validation(
                 request.company,
                 source=source,
                 user=request.user,
@@ -92,7 +92,7 @@ def import_mapping(request, pk):
             form.add_error(None, error)
         else:
             return redirect(source)
-    return render(request, "exports/import_detail.html", _detail_context(source, form), status=400)
+    return render(request, "imports/detail.html", _detail_context(source, form), status=400)
 
 
 def _step(request, pk, step, done: str):
@@ -109,13 +109,13 @@ def _step(request, pk, step, done: str):
 @require_POST
 @company_view(admin=True)
 def import_confirm(request, pk):
-    return _step(request, pk, import_services.confirm_import, _("The import has started."))
+    return _step(request, pk, services.confirm_import, _("The import has started."))
 
 
 @require_POST
 @company_view(admin=True)
 def import_undo(request, pk):
-    return _step(request, pk, import_services.start_undo, _("Undoing the import."))
+    return _step(request, pk, services.start_undo, _("Undoing the import."))
 
 
 @company_view(admin=True)
@@ -125,7 +125,7 @@ def import_report(request, pk):
     folder = tempfile.mkdtemp()
     path = Path(folder) / "report.xlsx"
     try:
-        import_services.write_report(source, path)
+        services.write_report(source, path)
     except (ValidationError, FileNotFoundError):
         messages.error(request, _("The uploaded file is no longer stored, so the report cannot be built."))
         return redirect(source)
