@@ -90,6 +90,11 @@ class CompanyAdmin(AuditedMemberships, admin.ModelAdmin):
         url = reverse("admin:companies_company_delete_completely", args=[company.pk])
         return format_html('<a class="deletelink" href="{}">{}</a>', url, gettext("Delete completely…"))
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.set_up_company(obj)
+
     def has_delete_permission(self, request, obj=None):
         # Django's cascading delete stops at the orders' PROTECT and loads every row first; a
         # company goes through "Delete completely…" instead.

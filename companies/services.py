@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -13,12 +14,24 @@ def set_user_language(user: User, *, language: str) -> None:
     user.save(update_fields=["language"])
 
 
+# What a new company starts with, from the apps that own it (segments: the default groups). Each
+# app adds its step in AppConfig.ready, so that companies imports none of them.
+COMPANY_SETUP: list[Callable[[Company], None]] = []
+
+
 @transaction.atomic
 def create_company(*, name: str, owner: User, plan: str = Company.Plan.FREE, **fields) -> Company:
-    """A new company with its owner; later apps add their per-company defaults here."""
+    """A new company with its owner and everything a company starts with."""
     company = Company.objects.create(name=name, plan=plan, **fields)
     add_member(company, user=owner, role=Membership.Role.OWNER, actor=owner)
+    set_up_company(company)
     return company
+
+
+def set_up_company(company: Company) -> None:
+    """Gives a new company what it starts with (for a company made elsewhere: the Django admin)."""
+    for step in COMPANY_SETUP:
+        step(company)
 
 
 def add_member(company: Company, *, user: User, role: str, actor) -> Membership:

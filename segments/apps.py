@@ -7,4 +7,8 @@ class SegmentsConfig(AppConfig):
     verbose_name = _("Segments")
 
     def ready(self):
-        from segments import signals  # noqa: F401 - every new company gets the default groups
+        from companies.services import COMPANY_SETUP
+        from segments.services import create_default_groups
+
+        if create_default_groups not in COMPANY_SETUP:
+            COMPANY_SETUP.append(create_default_groups)

@@ -6,6 +6,7 @@ from django.db.models import Max
 from django.http import QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_scopes import scope
 
 from audit.services import Action, record
 from companies.models import Company
@@ -101,6 +102,12 @@ def move_segment(company: Company, *, segment: Segment, up: bool, visible) -> No
         if item.position != position:
             item.position = position
             item.save(update_fields=["position"])
+
+
+def create_default_groups(company: Company) -> None:
+    """A new company's default groups (a step of companies.services.create_company)."""
+    with scope(company=company):
+        restore_default_segments(company, actor=None)
 
 
 @transaction.atomic

@@ -42,6 +42,14 @@ class CompanyFactory(Factory):
     default_region = "RU"
     language = "en"
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from companies.services import set_up_company
+
+        company = super()._create(model_class, *args, **kwargs)
+        set_up_company(company)  # what create_company gives a new company: the default segments
+        return company
+
 
 class MembershipFactory(Factory):
     class Meta:

@@ -20,6 +20,7 @@ ALLOWED_UNSCOPED = {
     "companies/middleware.py",  # the Django admin is for portal admins, across companies
     "customers/management/commands/seed_demo.py",  # creates companies and their users
     "exports/tasks.py",  # the sweepers of stalled and expired exports look at every company
+    "imports/tasks.py",  # the sweeper of stalled imports looks at every company
     "quicklinks/services.py",  # a quick-link token is what names the company
 }
 

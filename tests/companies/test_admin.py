@@ -47,6 +47,33 @@ def test_a_portal_admin_moves_a_company_to_the_paid_plan(world, portal_admin_cli
     assert company.plan == "free"
 
 
+def test_a_company_added_in_the_admin_starts_with_its_owner_and_the_default_segments(world, portal_admin_client):
+    from audit.models import AuditEntry
+    from companies.models import Company
+    from segments.models import Segment
+
+    data = {
+        "name": "Gamma Garden",
+        "plan": "paid",
+        "default_region": "RU",
+        "base_currency": "RUB",
+        "time_zone": "Europe/Moscow",
+        "language": "en",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-0-user": world.manager_a.pk,
+        "memberships-0-role": "owner",
+    }
+    response = portal_admin_client.post(reverse("admin:companies_company_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    company = Company.objects.get(name="Gamma Garden")
+    with scope(company=company):
+        assert set(Segment.objects.values_list("default", flat=True)) == {"all", "new", "loyal", "inactive"}
+        [added] = AuditEntry.objects.filter(action=AuditEntry.Action.MEMBER_ADDED)
+    assert added.object_label == world.manager_a.email and added.details == {"role": "owner"}
+    assert company.memberships.get().role == "owner"
+
+
 def test_staff_members_of_companies_are_not_portal_admins(world, owner_client):
     response = owner_client.get(reverse("admin:companies_company_changelist"))
     assert response.status_code == 302 and "/admin/login/" in response.url

@@ -17,6 +17,7 @@ from django_scopes import scope, scopes_disabled
 
 from companies.deletion import delete_company_now
 from companies.models import Company, ExchangeRate, Membership, User
+from companies.services import add_member, create_company
 from customers import duplicates
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone, DuplicateCandidate, Label, Note
 from customers.services import build_search_document
@@ -328,11 +329,10 @@ class Command(BaseCommand):
         if not admin.is_staff:
             admin.is_staff = admin.is_superuser = True
             admin.save()
-        company = Company.objects.create(name=name, plan=Company.Plan.PAID, default_region="RU", language="ru")
-        Membership.objects.create(company=company, user=owner, role=Membership.Role.OWNER)
-        Membership.objects.create(company=company, user=manager, role=Membership.Role.MANAGER)
-        bakery, _created = Company.objects.get_or_create(name="Free Plan Bakery", defaults={"plan": Company.Plan.FREE})
-        Membership.objects.get_or_create(company=bakery, user=owner, defaults={"role": Membership.Role.OWNER})
+        company = create_company(name=name, owner=owner, plan=Company.Plan.PAID, default_region="RU", language="ru")
+        add_member(company, user=manager, role=Membership.Role.MANAGER, actor=owner)
+        if not Company.objects.filter(name="Free Plan Bakery").exists():
+            create_company(name="Free Plan Bakery", owner=owner, plan=Company.Plan.FREE)
         ExchangeRate.objects.bulk_create(
             [ExchangeRate(company=company, currency=c, rate=r, updated_by=owner) for c, r in RATES.items()]
         )
