@@ -63,7 +63,7 @@ def deletion_plan(company: Company) -> DeletionPlan:
             count = model._default_manager.filter(company=company).count()
             if count:
                 rows.append((str(model._meta.verbose_name_plural), count))
-    return DeletionPlan(rows=rows, users=list(users_only_in(company)))
+    return DeletionPlan(rows=sorted(rows), users=list(users_only_in(company)))
 
 
 def request_deletion(company: Company) -> bool:
