@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "imports",
     "dashboard",
     "audit",
+    "messaging",
 ]
 
 MIDDLEWARE = [
