@@ -63,6 +63,7 @@ class AuditEntry(TenantModel):
         QUICK_LINK_ISSUED = "quicklink.issued", _("Quick order link issued")
         QUICK_LINK_REGENERATED = "quicklink.regenerated", _("Quick order link regenerated")
         QUICK_LINK_REVOKED = "quicklink.revoked", _("Quick order link revoked")
+        MESSAGE_SENT = "message.sent", _("Message sent to a customer")
         RATE_SET = "rate.set", _("Exchange rate set")
         RATE_DELETED = "rate.deleted", _("Exchange rate deleted")
 

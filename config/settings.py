@@ -117,6 +117,11 @@ LOGOUT_REDIRECT_URL = "login"
 # Sign-in throttling (django-axes, for the staff and the admin sign-in): after this many wrong
 # passwords for one email, or from one client address, that email or address waits this long.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# SMS go through this provider; the default writes each message to a file under var/sms/.
+SMS_BACKEND = env_str("SMS_BACKEND", "messaging.backends.file.FileSmsBackend")
+SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
+SMS_MAX_PARTS = 10
+
 # The activity log keeps two years unless told otherwise; older entries are swept daily.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
 
@@ -192,6 +197,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "fail-stalled-exports": {"task": "exports.tasks.fail_stalled_exports", "schedule": 300},
     "fail-stalled-imports": {"task": "imports.tasks.fail_stalled_imports", "schedule": 300},
+    "resolve-stalled-messages": {"task": "messaging.tasks.resolve_stalled_messages", "schedule": 300},
     "delete-expired-exports": {"task": "exports.tasks.delete_expired_exports", "schedule": crontab(minute=15)},
     "delete-expired-audit-entries": {
         "task": "audit.tasks.delete_expired_entries",

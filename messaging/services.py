@@ -1,0 +1,172 @@
+"""Sending messages to customers. A message is a row before anything is sent; the worker claims
+it with a conditional update (created → sending), calls the provider with the message's key, and
+records what came of it, so that a retried or duplicated task never sends twice."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from audit.services import Action, record
+from companies.models import Company
+from customers.models import Customer
+from messaging import sms
+from messaging.backends import SmsError, sms_backend
+from messaging.models import Channel, Message
+
+logger = logging.getLogger(__name__)
+
+
+def _address(customer: Customer, channel: str) -> str:
+    """Where a message on `channel` goes, or a ValidationError saying why it cannot go."""
+    if customer.erased_at:
+        raise ValidationError(_("This customer's personal data was erased; nothing can be sent to them."))
+    if customer.is_blocked:
+        raise ValidationError(_("This customer is blocked; unblock them to send messages."))
+    if channel == Channel.PUSH:
+        raise ValidationError(_("This customer has not turned on notifications on their quick order link."))
+    if not getattr(customer, f"{channel}_consent"):
+        raise ValidationError(_("This customer has opted out of this channel."))
+    contacts = customer.phones if channel == Channel.SMS else customer.emails
+    field = "number" if channel == Channel.SMS else "email"
+    address = contacts.order_by("position", "pk").values_list(field, flat=True).first()
+    if not address:
+        raise ValidationError(
+            _("This customer has no phone number.") if channel == Channel.SMS else _("This customer has no email.")
+        )
+    return address
+
+
+def check_text(channel: str, text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write the message.")})
+    if channel == Channel.SMS and sms.count_parts(text) > settings.SMS_MAX_PARTS:
+        raise ValidationError(
+            {
+                "text": ngettext(
+                    "An SMS may have at most %(max)d part; this one needs %(parts)d.",
+                    "An SMS may have at most %(max)d parts; this one needs %(parts)d.",
+                    settings.SMS_MAX_PARTS,
+                )
+                % {"max": settings.SMS_MAX_PARTS, "parts": sms.count_parts(text)}
+            }
+        )
+    return text
+
+
+def send_to_customer(company: Company, *, customer: Customer, channel: str, text: str, actor) -> Message:
+    """One message to one customer, sent by the worker once this transaction commits. Refused with
+    the reason (nothing is created) when the customer cannot receive it on `channel`."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Choose SMS, email or push.")})
+    if customer.company_id != company.pk:
+        raise ValueError("an object of another company was passed to a service")
+    text = check_text(channel, text)
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
+        message = Message.objects.create(
+            company=company,
+            customer=customer,
+            channel=channel,
+            address=_address(customer, channel),
+            subject=_("A message from %(company)s") % {"company": company.name} if channel == Channel.EMAIL else "",
+            text=text,
+            parts=sms.count_parts(text) if channel == Channel.SMS else 0,
+            actor=actor,
+        )
+        record(
+            company,
+            actor=actor,
+            action=Action.MESSAGE_SENT,
+            target=customer,
+            label=f"#{customer.pk}",
+            channel=channel,
+            message=message.pk,
+            parts=message.parts,
+        )
+        transaction.on_commit(lambda: _queue(message))
+    return message
+
+
+def _queue(message: Message) -> None:
+    from messaging.tasks import deliver_message  # tasks import this module
+
+    deliver_message.delay(message.company_id, message.pk)
+
+
+def deliver(company: Company, message_id: int) -> str:
+    """Sends one created message; returns its status. A message another worker claimed, or one
+    already sent, is left alone."""
+    now = timezone.now()
+    claimed = Message.objects.filter(company=company, pk=message_id, status=Message.Status.CREATED).update(
+        status=Message.Status.SENDING, claimed_at=now
+    )
+    message = Message.objects.get(company=company, pk=message_id)
+    if not claimed:
+        return message.status
+    try:
+        if message.channel == Channel.SMS:
+            sent = sms_backend().send(to=message.address, text=message.text, key=str(message.key), sender=company.name)
+            provider_id, delivered = sent.provider_id, sent.delivered
+        else:
+            EmailMessage(subject=message.subject, body=message.text, to=[message.address]).send()
+            provider_id, delivered = "", False
+    except SmsError as error:
+        logger.warning("message %s: the provider refused it: %s", message.pk, error)
+        return _finish(message, Message.Status.FAILED, error=str(error)[:500])
+    except OSError as error:  # the mail server cannot be reached; the file cannot be written
+        logger.warning("message %s: not sent: %s", message.pk, error)
+        return _finish(message, Message.Status.FAILED, error=str(error)[:500])
+    status = Message.Status.DELIVERED if delivered else Message.Status.SENT
+    fields = {"provider_id": provider_id[:100], "sent_at": timezone.now()}
+    if delivered:
+        fields["delivered_at"] = fields["sent_at"]
+    return _finish(message, status, **fields)
+
+
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def resolve_stalled_messages() -> int:
+    """Sends a dead worker left in "sending": the provider is asked by the message's key; what went
+    is recorded as sent, what did not goes back to the queue, and when the provider cannot tell the
+    message is marked unknown for staff to see — never sent again blindly. Across companies;
+    returns how many were resolved."""
+    stalled = Message.objects.filter(
+        status=Message.Status.SENDING, claimed_at__lt=timezone.now() - STALLED_AFTER, channel=Channel.SMS
+    )
+    resolved = 0
+    backend = sms_backend()
+    for message in stalled.only("pk", "company_id", "key").iterator(chunk_size=500):
+        try:
+            sent = backend.lookup(str(message.key))
+        except NotImplementedError:
+            resolved += _finish(message, Message.Status.UNKNOWN, error=_UNKNOWN) == Message.Status.UNKNOWN
+            continue
+        if sent is None:
+            if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+                status=Message.Status.CREATED, claimed_at=None
+            ):
+                _queue(message)
+                resolved += 1
+            continue
+        status = Message.Status.DELIVERED if sent.delivered else Message.Status.SENT
+        resolved += _finish(message, status, provider_id=sent.provider_id[:100], sent_at=timezone.now()) == status
+    return resolved
+
+
+_UNKNOWN = "The worker stopped while sending and the provider cannot say whether it went; it is not resent."
+
+
+def _finish(message: Message, status: str, **fields) -> str:
+    """Records the outcome of a send still claimed; returns the status the message has now."""
+    if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=status, **fields):
+        return status
+    return Message.objects.filter(pk=message.pk).values_list("status", flat=True).first()

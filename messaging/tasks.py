@@ -1,0 +1,20 @@
+from celery import shared_task
+from django_scopes import scope, scopes_disabled
+
+from companies.models import Company
+from messaging import services
+
+
+@shared_task(acks_late=True, time_limit=120)
+def deliver_message(company_id: int, message_id: int) -> str:
+    """Sends one message in its company's scope (a message is claimed once; see services)."""
+    company = Company.objects.get(pk=company_id)
+    with scope(company=company):
+        return services.deliver(company, message_id)
+
+
+@shared_task
+def resolve_stalled_messages() -> int:
+    """Every five minutes (CELERY_BEAT_SCHEDULE), across companies: sends a dead worker left."""
+    with scopes_disabled():
+        return services.resolve_stalled_messages()
