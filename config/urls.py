@@ -45,6 +45,7 @@ urlpatterns = [
     path("exports/imports/", include("imports.urls")),  # beside the exports, as the pages show them
     path("exports/", include("exports.urls")),
     path("activity/", include("audit.urls")),
+    path("messages/", include("messaging.urls")),
     path("", include("quicklinks.urls")),
     path("admin/", admin.site.urls),
 ]

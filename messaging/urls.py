@@ -1,0 +1,11 @@
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("customers/<int:pk>/", views.customer_messages, name="customer"),
+    path("customers/<int:pk>/send/", views.send, name="send"),
+    path("sms-length/", views.sms_length, name="sms_length"),
+]

@@ -1,0 +1,74 @@
+from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from companies.decorators import company_view
+from customers.models import Customer
+from messaging import services, sms
+from messaging.forms import SendForm
+from messaging.models import Message
+from messaging.queries import messages_of
+
+PER_PAGE = 20
+PENDING = (Message.Status.CREATED, Message.Status.SENDING)
+PREFIX = "message"  # the card has other forms: their fields must not share ids
+
+
+def _list_context(request, customer: Customer) -> dict:
+    page = Paginator(messages_of(request.company, customer), PER_PAGE).get_page(request.GET.get("page"))
+    pending = any(message.status in PENDING for message in page.object_list)
+    return {"customer": customer, "page": page, "pending": pending}
+
+
+def _tab(request, customer: Customer, form: SendForm, notice: str = ""):
+    context = {**_list_context(request, customer), "form": form, "notice": notice}
+    return render(request, "messaging/partials/customer_messages.html", context)
+
+
+@company_view()
+def customer_messages(request, pk):
+    """The card's Messages tab (htmx): the form to write to the customer and their messages."""
+    customer = get_object_or_404(Customer, pk=pk)
+    if request.GET.get("part") == "list":  # looking again while messages are on their way
+        return render(request, "messaging/partials/message_list.html", _list_context(request, customer))
+    return _tab(request, customer, SendForm(prefix=PREFIX))
+
+
+@require_POST
+@company_view()
+def send(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    form = SendForm(request.POST, prefix=PREFIX)
+    if form.is_valid():
+        try:
+            services.send_to_customer(
+                request.company,
+                customer=customer,
+                channel=form.cleaned_data["channel"],
+                text=form.cleaned_data["text"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error("text" if hasattr(error, "error_dict") and "text" in error.error_dict else None, error)
+        else:
+            notice = _("The message is on its way.")
+            if not request.htmx:
+                flash.success(request, notice)
+                return redirect(customer)
+            again = SendForm(prefix=PREFIX, initial={"channel": form.cleaned_data["channel"]})
+            return _tab(request, customer, again, notice)
+    if not request.htmx:
+        for error in form.errors.values():
+            flash.error(request, " ".join(error))
+        return redirect(customer)
+    return _tab(request, customer, form)  # htmx swaps only 2xx answers: the errors show next to the text
+
+
+@company_view()
+def sms_length(request):
+    """Under the text while it is typed (htmx): the SMS parts it takes and what is left in the last."""
+    length = sms.measure(request.GET.get(f"{PREFIX}-text", "")[:5000])
+    return render(request, "messaging/partials/sms_length.html", {"length": length})
