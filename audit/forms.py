@@ -3,6 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
 
+# Days the log can be filtered by: beyond them a day is a typing mistake (and the calendar's edges
+# cannot be turned into moments in every time zone).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+YEARS = {"first": FIRST_YEAR, "last": LAST_YEAR}
 SYSTEM_ACTORS = [(f"type:{value}", label) for value, label in AuditEntry.ActorType.choices if value != "user"]
 
 
@@ -27,6 +31,11 @@ class ActivityFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("since", "until"):
+            day = data.get(name)
+            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.add_error(name, _("Choose a day between %(first)s and %(last)s.") % YEARS)
+                data.pop(name, None)
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", _("The last day comes before the first."))

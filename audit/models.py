@@ -10,8 +10,9 @@ from companies.models import TenantModel
 class AuditEntry(TenantModel):
     """One thing someone did in a company: who, when, what, to which object (with its name as it
     was), from which address, and the values it changed. Written by the services; never changed
-    afterwards (a database trigger refuses updates), deleted only with the company or by the
-    retention sweep (AUDIT_RETENTION_DAYS)."""
+    afterwards (a database trigger refuses updates, but for the link to a staff account that is
+    deleted: the entry keeps its name), deleted only with the company or by the retention sweep
+    (AUDIT_RETENTION_DAYS)."""
 
     class ActorType(models.TextChoices):
         USER = "user", _("Staff member")
@@ -58,7 +59,9 @@ class AuditEntry(TenantModel):
         EXPORT_REQUESTED = "export.requested", _("Export requested")
         EXPORT_DOWNLOADED = "export.downloaded", _("Export downloaded")
         IMPORT_UPLOADED = "import.uploaded", _("Import uploaded")
+        IMPORT_CONFIRMED = "import.confirmed", _("Import confirmed")
         IMPORT_APPLIED = "import.applied", _("Import applied")
+        IMPORT_UNDO_STARTED = "import.undo_started", _("Undo of an import started")
         IMPORT_UNDONE = "import.undone", _("Import undone")
         QUICK_LINK_ISSUED = "quicklink.issued", _("Quick order link issued")
         QUICK_LINK_REGENERATED = "quicklink.regenerated", _("Quick order link regenerated")
@@ -92,6 +95,7 @@ class AuditEntry(TenantModel):
             models.Index(fields=["company", "-id"], name="audit_company_idx"),
             models.Index(fields=["company", "action", "-id"], name="audit_action_idx"),
             models.Index(fields=["company", "actor", "-id"], name="audit_actor_idx"),
+            models.Index(fields=["company", "actor_type", "-id"], name="audit_type_idx"),
             models.Index(fields=["company", "created_at"], name="audit_created_idx"),
             models.Index(fields=["created_at"], name="audit_retention_idx"),  # the sweep, across companies
         ]

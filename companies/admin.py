@@ -85,9 +85,9 @@ class CompanyAdmin(AuditedMemberships, admin.ModelAdmin):
 
     @admin.display(description=_("deletion"))
     def deletion(self, company: Company):
-        if company.deletion_requested_at is not None:
-            return gettext("Being deleted")
         url = reverse("admin:companies_company_delete_completely", args=[company.pk])
+        if company.deletion_requested_at is not None:
+            return format_html('<a href="{}">{}</a>', url, gettext("Being deleted"))
         return format_html('<a class="deletelink" href="{}">{}</a>', url, gettext("Delete completely…"))
 
     def save_model(self, request, obj, form, change):
@@ -112,17 +112,13 @@ class CompanyAdmin(AuditedMemberships, admin.ModelAdmin):
             raise PermissionDenied
         company = get_object_or_404(Company, pk=pk)
         changelist = reverse("admin:companies_company_changelist")
-        if company.deletion_requested_at is not None:
-            messages.info(request, gettext("“%(name)s” is already being deleted.") % {"name": company.name})
-            return redirect(changelist)
         form = ConfirmDeletionForm(request.POST or None, company=company)
         if request.method == "POST" and form.is_valid():
-            request_deletion(company)
-            messages.success(
-                request,
-                gettext("“%(name)s” is being deleted with all its data; it leaves this list when it is done.")
-                % {"name": company.name},
-            )
+            if request_deletion(company):
+                done = gettext("“%(name)s” is being deleted with all its data; it leaves this list when it is done.")
+            else:
+                done = gettext("The deletion of “%(name)s” is tried again; it leaves this list when it is done.")
+            messages.success(request, done % {"name": company.name})
             return redirect(changelist)
         context = {
             **self.admin_site.each_context(request),

@@ -67,15 +67,15 @@ def deletion_plan(company: Company) -> DeletionPlan:
 
 
 def request_deletion(company: Company) -> bool:
-    """Marks the company for deletion and queues it; False if it was already marked."""
+    """Marks the company for deletion and queues it; False if it was marked already (a deletion
+    that did not finish, its worker gone or its retries spent, is queued again)."""
     from companies.tasks import delete_company_data
 
     with transaction.atomic():
         marked = Company.objects.filter(pk=company.pk, deletion_requested_at=None).update(
             deletion_requested_at=timezone.now()
         )
-        if marked:
-            transaction.on_commit(lambda: delete_company_data.delay(company.pk))
+        transaction.on_commit(lambda: delete_company_data.delay(company.pk))
     return bool(marked)
 
 

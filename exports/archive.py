@@ -24,6 +24,7 @@ from customers.models import (
     Label,
     Note,
 )
+from messaging.models import Message
 from orders.models import Category, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from segments.models import Segment
 
@@ -54,6 +55,7 @@ TABLES = [
     Table("order_items", OrderItem),
     Table("order_labels", OrderLabel),
     Table("order_status_changes", OrderStatusChange),
+    Table("messages", Message),
     Table("segments", Segment),
     Table("exchange_rates", ExchangeRate),
 ]

@@ -35,7 +35,7 @@ from exports import archive
 from exports.columns import BY_KEY, COLUMNS, CellWriter, Column, export_columns
 from exports.models import LINK_LIFETIME, Export, export_storage
 from segments.models import Segment
-from segments.queries import filter_of, query_words, segments_for
+from segments.queries import audience_words, filter_of, query_words, segments_for
 from segments.services import clean_query
 
 logger = logging.getLogger(__name__)
@@ -119,10 +119,18 @@ def _audit_request(export: Export, user, **details) -> None:
         actor=user,
         action=Action.EXPORT_REQUESTED,
         target=export,
-        label=export.description,
+        label=log_label(export),
         audience=export.audience,
         **details,
     )
+
+
+def log_label(export: Export) -> str:
+    """The export as the activity log names it: its description may hold a search for a person's
+    name or phone, so a filter is named by its criteria only."""
+    if export.audience == Export.Audience.FILTER:
+        return audience_words(export.company, query=export.query)
+    return export.description
 
 
 def request_activity_export(company: Company, *, user, filters: dict) -> Export:
@@ -174,7 +182,7 @@ def record_download(company: Company, *, export: Export, user) -> None:
         actor=user,
         action=Action.EXPORT_DOWNLOADED,
         target=export,
-        label=export.description,
+        label=log_label(export),
         audience=export.audience,
         rows=export.rows_written,
     )

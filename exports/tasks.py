@@ -8,7 +8,9 @@ from exports import services
 @shared_task(acks_late=True, reject_on_worker_lost=False, time_limit=6 * 3600, soft_time_limit=6 * 3600 - 60)
 def build_export(company_id: int, export_id: int) -> None:
     """Builds one export in its company's scope (a queued export is claimed once; see services)."""
-    company = Company.objects.get(pk=company_id)
+    company = Company.objects.filter(pk=company_id, deletion_requested_at=None).first()
+    if company is None:
+        return  # deleted, or being deleted: no file of it is written any more
     with scope(company=company):
         services.build_export(company, export_id)
 

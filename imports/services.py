@@ -73,6 +73,7 @@ def _require_admin(company: Company, user) -> None:
 # Upload and mapping ------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def upload_import(company: Company, *, user, upload) -> Import:
     """Checks and stores an uploaded workbook and reads its header and first rows for the mapping."""
     _require_admin(company, user)
@@ -179,7 +180,7 @@ def confirm_import(company: Company, *, source: Import, user) -> Import:
     record(
         company,
         actor=user,
-        action=Action.IMPORT_APPLIED,
+        action=Action.IMPORT_CONFIRMED,
         target=source,
         label=source.original_name,
         to_create=source.to_create,
@@ -284,6 +285,19 @@ def run_step(company: Company, import_id: int, status: str) -> None:
         except Exception as error:
             logger.exception("import %s: the %s step failed", source.pk, status)
             _fail(source, status, _unexpected(error))
+    _record_outcome(company, source.pk)
+
+
+def _record_outcome(company: Company, import_id: int) -> None:
+    """One entry when an import's rows are applied or undone, with what it did."""
+    source = Import.objects.get(company=company, pk=import_id)
+    label = source.original_name
+    if source.status == Import.Status.DONE:
+        counts = {"created": source.created, "updated": source.updated, "rejected": source.rejected}
+        record(company, actor=None, action=Action.IMPORT_APPLIED, target=source, label=label, **counts)
+    elif source.status == Import.Status.UNDONE:
+        kept = len(source.undo_conflicts or [])
+        record(company, actor=None, action=Action.IMPORT_UNDONE, target=source, label=label, kept=kept)
 
 
 def validate_import(company: Company, import_id: int) -> None:
@@ -546,7 +560,7 @@ def start_undo(company: Company, *, source: Import, user) -> Import:
     record(
         company,
         actor=user,
-        action=Action.IMPORT_UNDONE,
+        action=Action.IMPORT_UNDO_STARTED,
         target=source,
         label=source.original_name,
         changes_to_undo=source.rows_total,

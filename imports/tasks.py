@@ -13,7 +13,9 @@ def fail_stalled_imports() -> int:
 
 
 def _import_step(step, company_id: int, import_id: int) -> None:
-    company = Company.objects.get(pk=company_id)
+    company = Company.objects.filter(pk=company_id, deletion_requested_at=None).first()
+    if company is None:
+        return  # deleted, or being deleted
     with scope(company=company):
         step(company, import_id)
 

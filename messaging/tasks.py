@@ -8,7 +8,9 @@ from messaging import services
 @shared_task(acks_late=True, time_limit=120)
 def deliver_message(company_id: int, message_id: int) -> str:
     """Sends one message in its company's scope (a message is claimed once; see services)."""
-    company = Company.objects.get(pk=company_id)
+    company = Company.objects.filter(pk=company_id, deletion_requested_at=None).first()
+    if company is None:
+        return ""  # deleted, or being deleted: its customers get nothing more
     with scope(company=company):
         return services.deliver(company, message_id)
 

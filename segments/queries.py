@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from companies.models import Company
-from customers.filters import CustomerFilter, describe_form
+from customers.filters import CRITERIA, CustomerFilter, describe_form
 from customers.models import Customer
 from segments.models import Segment
 
@@ -27,10 +27,23 @@ def query_words(company: Company, query: str) -> list[str]:
     return [_("search “%(text)s”") % {"text": search}, *words] if search else words
 
 
+def criteria_used(query: str) -> list[str]:
+    """The criteria a filter uses, by name only ("search", "City", "Labels"), not their values,
+    which may be what a person is (a name searched for, a city, a birthday)."""
+    data = QueryDict(query)
+    names = [_("search")] if data.get("q", "").strip() else []
+    for criterion in CRITERIA:
+        values = [name for name in criterion.fields if not name.endswith(("_mode", "_unit"))]
+        if any(data.get(name, "").strip() for name in values):
+            names.append(str(criterion.label))
+    return names
+
+
 def audience_words(company: Company, *, query: str | None = None, ids: Iterable[int] | None = None) -> str:
-    """Who an audience is, in words, for the activity log: the filter's rule or the ticked count."""
+    """Who an audience is, for the activity log, which keeps no personal data: the criteria of the
+    filter by name, or how many were ticked."""
     if query is not None:
-        return _("Filter: %(rule)s") % {"rule": "; ".join(query_words(company, query)) or _("all customers")}
+        return _("Filter: %(rule)s") % {"rule": ", ".join(criteria_used(query)) or _("all customers")}
     count = len(list(ids or ()))
     return ngettext("%(count)s ticked customer", "%(count)s ticked customers", count) % {"count": count}
 

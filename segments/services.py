@@ -54,14 +54,15 @@ def create_segment(company: Company, *, name: str, query: QueryDict, shared: boo
     segment = Segment.objects.create(
         company=company, name=name, query=clean_query(query), owner=owner, position=(last or 0) + 1
     )
-    record(company, actor=actor, action=Action.SEGMENT_CREATED, target=segment, shared=shared, query=segment.query)
+    record(company, actor=actor, action=Action.SEGMENT_CREATED, target=segment, shared=shared)
     return segment
 
 
 @transaction.atomic
 def update_segment(company: Company, *, segment: Segment, query: QueryDict, actor) -> Segment:
-    changes = [{"field": "query", "old": segment.query, "new": clean_query(query)}]
-    segment.query = changes[0]["new"]
+    # The rule is named, not kept: its values may be what a person is (a name searched for, a city).
+    changes = [{"field": "query"}]
+    segment.query = clean_query(query)
     segment.save(update_fields=["query", "updated_at"])
     record(
         company, actor=actor, action=Action.SEGMENT_EDITED, target=segment, label=segment.display_name, changes=changes

@@ -30,7 +30,7 @@ from exports.models import Export
 from orders.models import Order, Product
 from orders.services import Line, change_order_status, place_order
 from quicklinks.services import issue_link, regenerate_link, revoke_link
-from segments.services import create_segment, delete_segment, rename_segment
+from segments.services import create_segment, delete_segment, rename_segment, update_segment
 from tests.factories import UserFactory, make_customer
 
 Action = AuditEntry.Action
@@ -191,6 +191,32 @@ def test_order_quick_link_segment_and_rate_services_write_the_log(world, custome
     assert renamed.changes == [{"field": "name", "old": "Hot", "new": "Hottest"}]
 
 
+def test_audiences_and_rules_are_logged_by_their_criteria_never_by_what_was_searched(
+    world, customer_a, owner_client, django_capture_on_commit_callbacks
+):
+    with scope(company=world.company_a):
+        vip = customer_a.labels.get()
+    query = "q=Anna+Smirnova&city=Tver"
+    owner_client.post(
+        reverse("customers:bulk_label"),
+        {"label": vip.pk, "action": "remove", "all_matching": "1", "filter_query": query},
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("exports:create"), {"audience": "filter", "filter_query": query})
+    with scope(company=world.company_a):
+        segment = create_segment(
+            world.company_a, name="Northern", query=QueryDict(query), shared=True, actor=world.owner_a
+        )
+        update_segment(world.company_a, segment=segment, query=QueryDict("q=%2B79161234567"), actor=world.owner_a)
+    log = entries(world.company_a)
+    removed = next(e for e in log if e.action == Action.LABEL_REMOVED)
+    assert removed.details["audience"] == "Filter: search, City"
+    requested = next(e for e in log if e.action == Action.EXPORT_REQUESTED)
+    assert requested.object_label == "Filter: search, City"
+    everything = repr([(e.object_label, e.changes, e.details) for e in log])
+    assert "Anna" not in everything and "Tver" not in everything and "79161234567" not in everything
+
+
 def test_a_change_that_fails_writes_no_entry(world, customer_a):
     company = world.company_a
     with scope(company=company):
@@ -277,6 +303,17 @@ def test_entries_are_never_changed(world):
     assert entries(world.company_a)[0].action == Action.SIGNED_IN
 
 
+def test_a_deleted_staff_account_leaves_its_entries_with_its_name(world):
+    with scope(company=world.company_a):
+        record(world.company_a, actor=world.manager_a, action=Action.SIGNED_IN)
+    world.manager_a.delete()
+    [entry] = entries(world.company_a)
+    assert entry.actor is None and entry.actor_label == "manager@a.example" and entry.who == "manager@a.example"
+    # Only that link may go: anything else of the entry is still refused.
+    with scope(company=world.company_a), pytest.raises(DatabaseError), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(actor_label="someone else")
+
+
 def test_the_retention_sweep_deletes_only_what_is_older_than_the_period(world, settings):
     settings.AUDIT_RETENTION_DAYS = 30
     with scope(company=world.company_a):
@@ -345,6 +382,8 @@ def test_the_log_filters_by_who_action_and_days(world, busy_log, owner_client):
         ({"who": "99999999"}, "Select a valid choice."),
         ({"action": "customer.stolen"}, "Select a valid choice."),
         ({"before": "abc", "after": "x" * 500}, ""),
+        ({"until": "9999-12-31"}, "Choose a day between 2000 and 2100."),
+        ({"since": "0001-01-01"}, "Choose a day between 2000 and 2100."),
     ],
 )
 def test_bad_filters_are_shown_next_to_the_field_and_the_rest_still_works(

@@ -21,6 +21,7 @@ from customers.services import (
     update_customer,
 )
 from imports.models import Import, ImportChange
+from messaging.models import Message
 from orders.models import Order, Product
 from orders.services import Line, place_order
 from quicklinks.services import issue_link
@@ -56,6 +57,9 @@ ROW_MAKERS = {
     ),
     ("orders.Order", "customer"): lambda w, c, p: _order(w.company_a, c, p),
     ("quicklinks.QuickLink", "customer"): lambda w, c, p: issue_link(w.company_a, customer=c, actor=w.owner_a),
+    ("messaging.Message", "customer"): lambda w, c, p: Message.objects.create(
+        company=w.company_a, customer=c, channel="sms", text=f"Hello {c.full_name}", address="+79160000000"
+    ),
     ("imports.ImportChange", "customer"): lambda w, c, p: ImportChange.objects.create(
         company=w.company_a,
         source=Import.objects.create(company=w.company_a, language="en", original_name="base.xlsx"),

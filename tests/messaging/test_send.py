@@ -155,3 +155,9 @@ def test_a_stalled_send_the_provider_cannot_look_up_is_marked_unknown_not_resent
     assert resolve_stalled_messages.delay().get() == 1
     message.refresh_from_db()
     assert message.status == Message.Status.UNKNOWN and "not resent" in message.error
+
+
+def test_erasing_a_customer_erases_what_was_written_to_them(world, anna, sms_files, django_capture_on_commit_callbacks):
+    send(world, anna, django_capture_on_commit_callbacks, text="Your code is 1234")
+    erase_customer(world.company_a, customer=anna, actor=world.owner_a)
+    assert not Message.objects.filter(customer=anna).exists()
