@@ -121,6 +121,13 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 SMS_BACKEND = env_str("SMS_BACKEND", "messaging.backends.file.FileSmsBackend")
 SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 SMS_MAX_PARTS = 10
+# SMS_BACKEND=messaging.backends.smsru.SmsRuBackend sends through SMS.ru with these; its status
+# callback URL is SITE_URL + /messages/callbacks/smsru/<SMSRU_CALLBACK_SECRET>/.
+SMSRU_URL = env_str("SMSRU_URL", "https://sms.ru")
+SMSRU_API_ID = env_str("SMSRU_API_ID", "")
+SMSRU_SENDER = env_str("SMSRU_SENDER", "")
+SMSRU_TIMEOUT = float(env_str("SMSRU_TIMEOUT", "10"))
+SMSRU_CALLBACK_SECRET = env_str("SMSRU_CALLBACK_SECRET", "")
 
 # The activity log keeps two years unless told otherwise; older entries are swept daily.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
@@ -198,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stalled-exports": {"task": "exports.tasks.fail_stalled_exports", "schedule": 300},
     "fail-stalled-imports": {"task": "imports.tasks.fail_stalled_imports", "schedule": 300},
     "resolve-stalled-messages": {"task": "messaging.tasks.resolve_stalled_messages", "schedule": 300},
+    "poll-sms-deliveries": {"task": "messaging.tasks.poll_deliveries", "schedule": 600},
+    "send-due-messages": {"task": "messaging.tasks.send_due_messages", "schedule": 60},
     "delete-expired-exports": {"task": "exports.tasks.delete_expired_exports", "schedule": crontab(minute=15)},
     "delete-expired-audit-entries": {
         "task": "audit.tasks.delete_expired_entries",

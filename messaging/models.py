@@ -46,6 +46,8 @@ class Message(TenantModel):
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     provider_id = models.CharField(max_length=100, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # sends the provider refused for a while
+    retry_at = models.DateTimeField(null=True, blank=True)  # when a refused-for-now send is tried again
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -60,6 +62,8 @@ class Message(TenantModel):
             models.Index(F("company"), F("customer"), F("created_at").desc(), F("id").desc(), name="message_card_idx"),
             # The sweeper of sends a dead worker left behind, across companies.
             models.Index(fields=["status", "claimed_at"], name="message_claim_idx", condition=Q(status="sending")),
+            # Sends to try again, and messages whose queued task was lost.
+            models.Index(fields=["created_at"], name="message_waiting_idx", condition=Q(status="created")),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="message_text_not_empty"),

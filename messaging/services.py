@@ -9,15 +9,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_scopes import scopes_disabled
 
 from audit.services import Action, record
 from companies.models import Company
 from customers.models import Customer
 from messaging import sms
-from messaging.backends import SmsError, sms_backend
+from messaging.backends import SmsError, SmsUnknown, sms_backend
 from messaging.models import Channel, Message
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,24 @@ def _queue(message: Message) -> None:
     deliver_message.delay(message.company_id, message.pk)
 
 
+MAX_ATTEMPTS = 5
+LOST_AFTER = timedelta(minutes=10)  # a waiting message no worker took: its task was lost
+
+
+def send_due_messages(limit: int = 1000) -> int:
+    """Queues the messages waiting to be tried again, and those whose task the queue lost (the
+    claim makes a second task for one message harmless). Across companies; returns how many."""
+    now = timezone.now()
+    due = Message.objects.filter(status=Message.Status.CREATED).filter(
+        Q(retry_at__lte=now) | Q(retry_at=None, created_at__lt=now - LOST_AFTER)
+    )
+    queued = 0
+    for message in due.only("pk", "company_id").order_by("created_at")[:limit]:
+        _queue(message)
+        queued += 1
+    return queued
+
+
 def deliver(company: Company, message_id: int) -> str:
     """Sends one created message; returns its status. A message another worker claimed, or one
     already sent, is left alone."""
@@ -118,9 +138,23 @@ def deliver(company: Company, message_id: int) -> str:
         else:
             EmailMessage(subject=message.subject, body=message.text, to=[message.address]).send()
             provider_id, delivered = "", False
+    except SmsUnknown as error:
+        logger.warning("message %s: no answer from the provider: %s", message.pk, error)
+        return _finish(message, Message.Status.UNKNOWN, error=str(error)[:500])
     except SmsError as error:
         logger.warning("message %s: the provider refused it: %s", message.pk, error)
-        return _finish(message, Message.Status.FAILED, error=str(error)[:500])
+        if error.temporary and message.attempts + 1 < MAX_ATTEMPTS:
+            # Not sent (the gateway said so): waiting again, tried after 1, 2, 4, 8 minutes.
+            retry_at = timezone.now() + timedelta(minutes=2**message.attempts)
+            Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+                status=Message.Status.CREATED,
+                claimed_at=None,
+                attempts=F("attempts") + 1,
+                retry_at=retry_at,
+                error=str(error)[:500],
+            )
+            return Message.Status.CREATED
+        return _finish(message, Message.Status.FAILED, error=str(error)[:500], attempts=F("attempts") + 1)
     except OSError as error:  # the mail server cannot be reached; the file cannot be written
         logger.warning("message %s: not sent: %s", message.pk, error)
         return _finish(message, Message.Status.FAILED, error=str(error)[:500])
@@ -163,6 +197,43 @@ def resolve_stalled_messages() -> int:
 
 
 _UNKNOWN = "The worker stopped while sending and the provider cannot say whether it went; it is not resent."
+
+
+def record_delivery(provider_id: str, status: str) -> bool:
+    """What the gateway says of a message it took (its callback, or a poll): delivered or failed.
+    Found by the gateway's id, across companies; False for an id we never sent."""
+    with scopes_disabled():  # the gateway's id is what names the message, whichever company's
+        message = Message.objects.filter(channel=Channel.SMS, provider_id=provider_id).exclude(provider_id="").first()
+        if message is None:
+            return False
+        fields = {"status": status}
+        if status == Message.Status.DELIVERED:
+            fields["delivered_at"] = timezone.now()
+        Message.objects.filter(pk=message.pk, status__in=(Message.Status.SENT, Message.Status.UNKNOWN)).update(**fields)
+    return True
+
+
+def poll_deliveries(limit: int = 500) -> int:
+    """Asks the gateway about SMS sent in the last day that it has not said were delivered, for
+    gateways that can be asked (and whose callback may not be set up). Returns how many changed."""
+    backend = sms_backend()
+    if not hasattr(backend, "delivery"):
+        return 0
+    since = timezone.now() - timedelta(days=1)
+    with scopes_disabled():
+        waiting = Message.objects.filter(channel=Channel.SMS, status=Message.Status.SENT, sent_at__gte=since).exclude(
+            provider_id=""
+        )
+        changed = 0
+        for provider_id in waiting.values_list("provider_id", flat=True).order_by("sent_at")[:limit]:
+            try:
+                outcome = backend.delivery(provider_id)
+            except (SmsError, SmsUnknown) as error:
+                logger.warning("asking about SMS %s: %s", provider_id, error)
+                break  # the gateway is unwell: ask again at the next round
+            if outcome:
+                changed += record_delivery(provider_id, outcome)
+    return changed
 
 
 def _finish(message: Message, status: str, **fields) -> str:

@@ -16,7 +16,20 @@ def deliver_message(company_id: int, message_id: int) -> str:
 
 
 @shared_task
+def send_due_messages() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE), across companies: sends to try again, lost tasks."""
+    with scopes_disabled():
+        return services.send_due_messages()
+
+
+@shared_task
 def resolve_stalled_messages() -> int:
     """Every five minutes (CELERY_BEAT_SCHEDULE), across companies: sends a dead worker left."""
     with scopes_disabled():
         return services.resolve_stalled_messages()
+
+
+@shared_task
+def poll_deliveries() -> int:
+    """Every ten minutes (CELERY_BEAT_SCHEDULE): the gateway's word on SMS still on their way."""
+    return services.poll_deliveries()

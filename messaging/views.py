@@ -1,17 +1,25 @@
+import logging
+
+from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
 from customers.models import Customer
 from messaging import services, sms
+from messaging.backends.smsru import status_for
 from messaging.forms import SendForm
 from messaging.models import Message
 from messaging.queries import messages_of
 
+logger = logging.getLogger(__name__)
 PER_PAGE = 20
 PENDING = (Message.Status.CREATED, Message.Status.SENDING)
 PREFIX = "message"  # the card has other forms: their fields must not share ids
@@ -72,3 +80,23 @@ def sms_length(request):
     """Under the text while it is typed (htmx): the SMS parts it takes and what is left in the last."""
     length = sms.measure(request.GET.get(f"{PREFIX}-text", "")[:5000])
     return render(request, "messaging/partials/sms_length.html", {"length": length})
+
+
+@csrf_exempt
+@require_POST
+def smsru_callback(request, secret):
+    """SMS.ru's delivery reports: `data[]` items of lines "sms_status", its id, the status code.
+    It signs nothing, so the URL carries our secret; a wrong one, or an id we never sent, is
+    logged and changes nothing. SMS.ru wants "100" back for what it may stop resending."""
+    expected = settings.SMSRU_CALLBACK_SECRET
+    if not expected or not constant_time_compare(secret, expected):
+        logger.warning("SMS.ru callback with a wrong secret from %s", request.META.get("REMOTE_ADDR"))
+        raise Http404
+    for item in request.POST.getlist("data[]")[:1000]:
+        lines = item.splitlines()
+        if len(lines) < 3 or lines[0] != "sms_status" or not lines[2].strip().lstrip("-").isdigit():
+            continue  # SMS.ru also reports other events here (a test call, incoming messages)
+        outcome = status_for(int(lines[2]))
+        if outcome and not services.record_delivery(lines[1].strip()[:100], outcome):
+            logger.warning("SMS.ru callback about an SMS we did not send: %s", lines[1][:100])
+    return HttpResponse("100", content_type="text/plain")

@@ -14,6 +14,10 @@ class SmsError(Exception):
         self.temporary = temporary
 
 
+class SmsUnknown(Exception):
+    """The request left but no answer came: the provider may or may not have the message."""
+
+
 @dataclass(frozen=True)
 class Sent:
     provider_id: str
