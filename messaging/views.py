@@ -63,11 +63,15 @@ def send(request, pk):
             form.add_error("text" if hasattr(error, "error_dict") and "text" in error.error_dict else None, error)
         else:
             notice = _("The message is on its way.")
+            if request.GET.get("where") == "panel":  # the quick-info panel: a line under its form
+                return render(request, "messaging/partials/sent.html", {"notice": notice})
             if not request.htmx:
                 flash.success(request, notice)
                 return redirect(customer)
             again = SendForm(prefix=PREFIX, initial={"channel": form.cleaned_data["channel"]})
             return _tab(request, customer, again, notice)
+    if request.GET.get("where") == "panel":
+        return render(request, "messaging/partials/sent.html", {"errors": form.errors.values()})
     if not request.htmx:
         for error in form.errors.values():
             flash.error(request, " ".join(error))

@@ -109,3 +109,17 @@ def test_another_companys_customer_is_not_found(world, b_client, anna, django_ca
             reverse("messaging:send", args=[anna.pk]), {"message-channel": "sms", "message-text": "Hi"}
         )
     assert response.status_code == 404 and not Message.objects.exists()
+
+
+def test_the_quick_info_panel_writes_to_one_customer(
+    world, anna, manager_client, django_capture_on_commit_callbacks, sms_files
+):
+    panel = manager_client.get(reverse("customers:panel"), {"selected": anna.pk}).content.decode()
+    assert 'data-testid="panel-message-form"' in panel
+    url = reverse("messaging:send", args=[anna.pk]) + "?where=panel"
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = manager_client.post(url, {"message-channel": "sms", "message-text": "See you"}, HTTP_HX_REQUEST="true")
+    assert "The message is on its way." in sent.content.decode() and "<form" not in sent.content.decode()
+    refused = manager_client.post(url, {"message-channel": "sms", "message-text": ""}, HTTP_HX_REQUEST="true")
+    assert "Write the message." in refused.content.decode()
+    assert Message.objects.count() == 1
