@@ -224,7 +224,7 @@ def keyset_plans(company, tables: list[str]) -> list[str]:
         failures += [f"{table.name}: the keyset chunk sorts" for node in plan_nodes if node["Node Type"] == "Sort"]
         if table.name == "order_status_changes":  # the count at the start, of the largest table
             count_sql, count_params = (
-                table.model._default_manager.filter(company=company).values("pk").query.sql_with_params()
+                table.model._default_manager.filter(company=company).order_by().values("pk").query.sql_with_params()
             )
             print_plan(
                 "count", f"SELECT count(*) FROM ({connection.ops.compose_sql(count_sql, count_params)}) c", full=False
