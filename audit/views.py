@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
 from audit.forms import ActivityFilterForm
-from audit.queries import describe_entries, entries_for, page_of
+from audit.queries import describe_entries, entries_for, is_small_window, page_of
 from companies.decorators import company_view
 from companies.fields import fits_an_id
 from companies.models import User
@@ -22,6 +22,7 @@ def activity_log(request):
         entries_for(request.company, filters),
         before=int(before) if fits_an_id(before) else None,
         after=int(after) if fits_an_id(after) and not fits_an_id(before) else None,
+        small_window=is_small_window(request.company, filters),
     )
     describe_entries(request.company, entries)
     query = request.GET.copy()

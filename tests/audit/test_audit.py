@@ -374,6 +374,23 @@ def test_the_log_filters_by_who_action_and_days(world, busy_log, owner_client):
     assert rows(owner_client.get(reverse("audit:log"), {"until": today - timedelta(days=1)})) == 0
 
 
+def test_a_small_date_window_is_sorted_not_walked_and_pages_like_the_whole_log(world, busy_log, owner_client):
+    today = timezone.localdate()
+    window = {"since": today, "until": today}
+    with scope(company=world.company_a):
+        assert queries.is_small_window(world.company_a, window)
+        assert not queries.is_small_window(world.company_a, {})
+        in_window = queries.entries_for(world.company_a, window)
+        first = queries.page_of(in_window, small_window=True)
+        assert first == queries.page_of(in_window)
+        before = first[0][-1].id
+        assert queries.page_of(in_window, before=before, small_window=True) == queries.page_of(in_window, before=before)
+        assert queries.page_of(in_window, after=before, small_window=True) == queries.page_of(in_window, after=before)
+    page = owner_client.get(reverse("audit:log"), window)
+    older = owner_client.get(reverse("audit:log"), {**window, "before": page.context["oldest_id"]})
+    assert rows(page) == queries.PAGE and rows(older) == 62 - queries.PAGE
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
