@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from audit.forms import ActivityFilterForm
 from audit.models import AuditEntry
-from audit.queries import describe_entries, entries_for
+from audit.queries import SMALL_WINDOW, describe_entries, entries_for
 from audit.services import Action, record
 from companies.fields import fits_an_id
 from companies.models import Company, Membership, User, has_role
@@ -324,31 +324,47 @@ def _details_text(entry) -> str:
 
 
 def _write_activity(company: Company, export: Export, path: Path) -> None:
-    """The activity log's entries the export's filters match, newest first, CHUNK at a time."""
-
+    """The activity log's entries the export's filters match, newest first, CHUNK at a time; past
+    a sheet's rows (EXPORT_SHEET_ROWS) on a next sheet, as the customer export does."""
     members = User.objects.filter(memberships__company=company)
-    entries = entries_for(company, ActivityFilterForm(QueryDict(export.query), members=members).valid_data())
-    _progress(export, rows_total=entries.count())
+    filters = ActivityFilterForm(QueryDict(export.query), members=members).valid_data()
+    entries = entries_for(company, filters)
+    total = entries.count()
+    _progress(export, rows_total=total)
+    # A narrow window of days is read by its date index and sorted (see audit.queries.page_of).
+    key = F("id") + 0 if total < SMALL_WINDOW and ("since" in filters or "until" in filters) else F("id")
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(str(_("Activity log"))[:31])
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(ACTIVITY_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    cells = CellWriter(sheet, ZoneInfo(company.time_zone), company.base_currency)
-    sheet.append(cells.header(ACTIVITY_COLUMNS))
-    written, last = 0, None
+    zone, sheet_rows = ZoneInfo(company.time_zone), settings.EXPORT_SHEET_ROWS
+    sheet, cells, in_sheet, written, last = None, None, 0, 0, None
     while True:
-        page = entries.order_by("-id") if last is None else entries.filter(id__lt=last).order_by("-id")
-        chunk = list(page[:CHUNK])
+        page = entries if last is None else entries.filter(id__lt=last)
+        chunk = list(page.order_by(key.desc())[:CHUNK])
         if not chunk:
             break
         describe_entries(company, chunk)
         for entry in chunk:
+            if sheet is None or in_sheet == sheet_rows:
+                sheet, cells = _activity_sheet(workbook, len(workbook.worksheets) + 1, zone, company.base_currency)
+                in_sheet = 0
             sheet.append([cells.cell(column, column.value(entry)) for column in ACTIVITY_COLUMNS])
+            in_sheet += 1
         written += len(chunk)
         last = chunk[-1].id
         _progress(export, rows_written=written)
+    if sheet is None:  # nothing matched: the file still has its header
+        _activity_sheet(workbook, 1, zone, company.base_currency)
     workbook.save(path)
+
+
+def _activity_sheet(workbook: Workbook, number: int, zone: ZoneInfo, currency: str):
+    title = _("Activity log") if number == 1 else _("Activity log (%(number)s)") % {"number": number}
+    sheet = workbook.create_sheet(str(title)[:31])
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(ACTIVITY_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    cells = CellWriter(sheet, zone, currency)
+    sheet.append(cells.header(ACTIVITY_COLUMNS))
+    return sheet, cells
 
 
 def _write_archive(company: Company, export: Export, path: Path) -> None:

@@ -451,6 +451,24 @@ def test_the_log_exports_to_excel_with_its_filters(
     assert values[1][2] == "Label created" and values[1][3] == "Label 58"
 
 
+def test_a_long_log_continues_on_a_next_sheet(
+    world, busy_log, owner_client, django_capture_on_commit_callbacks, tmp_path, settings
+):
+    settings.EXPORT_SHEET_ROWS = 25
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("exports:activity"), {"since": timezone.localdate().isoformat()})
+    with scope(company=world.company_a):
+        export = Export.objects.get(audience=Export.Audience.ACTIVITY)
+    download = owner_client.get(export.get_download_url())
+    workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert [sheet.title for sheet in workbook.worksheets] == ["Activity log", "Activity log (2)", "Activity log (3)"]
+    assert sum(sheet.max_row - 1 for sheet in workbook.worksheets) == export.rows_written == 63  # with its own request
+
+
 def test_company_b_never_sees_company_a_entries(world, busy_log, b_client):
     html = b_client.get(reverse("audit:log")).content.decode()
     assert "Beta secret label" in html and "Label 1" not in html
