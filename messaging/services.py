@@ -6,18 +6,22 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from audit.services import Action, record
+from companies.fields import fits_an_id
 from companies.models import Company
 from customers.models import Customer
+from customers.services import set_consent
 from messaging import sms
 from messaging.backends import SmsError, SmsUnknown, sms_backend
 from messaging.models import Channel, Message
@@ -97,10 +101,56 @@ def send_to_customer(company: Company, *, customer: Customer, channel: str, text
     return message
 
 
+UNSUBSCRIBE_SALT = "messaging.unsubscribe"
+
+
+def unsubscribe_url(customer: Customer) -> str:
+    """The customer's link to stop emails: signed with the server's secret, from SITE_URL."""
+    token = signing.dumps([customer.company_id, customer.pk], salt=UNSUBSCRIBE_SALT, compress=True)
+    return settings.SITE_URL + reverse("messaging:unsubscribe", args=[token])
+
+
+def customer_for_unsubscribe(token: str) -> Customer | None:
+    """The customer an unsubscribe link names, in its company's scope; None for a forged or stale one."""
+    try:
+        company_id, customer_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    company = (
+        Company.objects.filter(pk=company_id, deletion_requested_at=None).first() if fits_an_id(company_id) else None
+    )
+    if company is None or not fits_an_id(customer_id):
+        return None
+    with scope(company=company):
+        return Customer.objects.select_related("company").filter(company=company, pk=customer_id).first()
+
+
+def unsubscribe(customer: Customer) -> bool:
+    """Records the customer's opt-out of email from the link; False if it was recorded already."""
+    if not customer.email_consent:
+        return False
+    with scope(company=customer.company):
+        set_consent(
+            customer.company, customer=customer, channel="email", given=False, source="unsubscribed", actor=None
+        )
+    return True
+
+
 def _queue(message: Message) -> None:
     from messaging.tasks import deliver_message  # tasks import this module
 
     deliver_message.delay(message.company_id, message.pk)
+
+
+def _email(company: Company, message: Message) -> EmailMessage:
+    """The email with the link to stop emails, in the text and as List-Unsubscribe (one click)."""
+    link = unsubscribe_url(message.customer)
+    with translation.override(company.language or None):
+        footer = _("To stop receiving emails from %(company)s, open %(link)s") % {"company": company.name, "link": link}
+    headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return EmailMessage(
+        subject=message.subject, body=f"{message.text}\n\n--\n{footer}", to=[message.address], headers=headers
+    )
 
 
 MAX_ATTEMPTS = 5
@@ -136,7 +186,7 @@ def deliver(company: Company, message_id: int) -> str:
             sent = sms_backend().send(to=message.address, text=message.text, key=str(message.key), sender=company.name)
             provider_id, delivered = sent.provider_id, sent.delivered
         else:
-            EmailMessage(subject=message.subject, body=message.text, to=[message.address]).send()
+            _email(company, message).send()
             provider_id, delivered = "", False
     except SmsUnknown as error:
         logger.warning("message %s: no answer from the provider: %s", message.pk, error)

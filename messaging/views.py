@@ -104,3 +104,18 @@ def smsru_callback(request, secret):
         if outcome and not services.record_delivery(lines[1].strip()[:100], outcome):
             logger.warning("SMS.ru callback about an SMS we did not send: %s", lines[1][:100])
     return HttpResponse("100", content_type="text/plain")
+
+
+@csrf_exempt  # mail clients' one-click unsubscribe (RFC 8058) posts without our form
+def unsubscribe(request, token):
+    """The link in every email: GET asks, POST records the opt-out. Needs no sign-in; a forged or
+    stale link says it is not valid."""
+    customer = services.customer_for_unsubscribe(token)
+    if customer is None:
+        return render(request, "messaging/unsubscribe_invalid.html", status=404)
+    done = False
+    if request.method == "POST":
+        services.unsubscribe(customer)
+        done = True
+    context = {"company": customer.company, "done": done or not customer.email_consent}
+    return render(request, "messaging/unsubscribe.html", context)

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page
 
 from customers.services import add_note
+from messaging.services import unsubscribe_url
 from orders.models import Product
 from orders.services import Line, place_order
 from quicklinks.services import issue_link, url_for
@@ -32,7 +33,12 @@ def populated(world, live_server, settings):
     rose = Product.objects.create(company=company, name="Rose", price=Decimal("2490"), currency="RUB")
     order = place_order(company, customer=anna, lines=[Line(quantity=2, product_id=rose.pk)], source="staff")
     add_note(company, customer=anna, text="Call before delivery", priority=2, actor=world.owner_a)
-    return {"customer": anna, "order": order, "link": url_for(issue_link(company, customer=anna, actor=world.owner_a))}
+    return {
+        "customer": anna,
+        "order": order,
+        "link": url_for(issue_link(company, customer=anna, actor=world.owner_a)),
+        "unsubscribe": unsubscribe_url(anna),
+    }
 
 
 def staff_pages(objects):
@@ -65,5 +71,7 @@ def test_pages_have_no_wcag_aa_violations(transactional_db, live_server, world, 
     page.context.clear_cookies()
     page.goto(populated["link"])
     problems["quick order link"] = axe_violations(page)
+    page.goto(populated["unsubscribe"])
+    problems["unsubscribe"] = axe_violations(page)
     found = {path: lines for path, lines in problems.items() if lines}
     assert not found, "\n".join(f"{path}:\n  " + "\n  ".join(lines) for path, lines in found.items())
