@@ -14,6 +14,7 @@ from audit.models import AuditEntry
 from companies.fields import fits_an_id
 from companies.models import Company
 from customers.models import Customer
+from customers.timeline import CONTACT_FIELDS
 
 PAGE = 50
 # A date window with fewer entries than this is read by its created_at index and its page sorted
@@ -21,7 +22,7 @@ PAGE = 50
 SMALL_WINDOW = 50_000
 
 # What the log calls fields that are not model fields (a customer's contacts and labels).
-FIELD_NAMES = {"phones": _("phones"), "emails": _("emails"), "labels": _("labels"), "text": _("text")}
+FIELD_NAMES = {**CONTACT_FIELDS, "text": _("text")}
 # The page an object's link opens, by object type.
 OBJECT_URLS = {
     "customers.customer": "customers:detail",

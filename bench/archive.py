@@ -33,7 +33,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from common import OWNER_EMAIL, demo_company, finish, print_plan
+from common import OWNER_EMAIL, ROOT, demo_company, finish, print_plan
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django_scopes import scope
@@ -238,7 +238,7 @@ def main() -> int:
     parser.add_argument("--only", choices=["json"], help="the JSON Lines part alone")
     parser.add_argument("--company", default=COMPANY)
     parser.add_argument("--floor-rounds", type=int, default=2, help="1: after the build only; 0: none")
-    parser.add_argument("--save", default="/tmp/bench_archive.json", help="the figures go here")
+    parser.add_argument("--save", default=str(ROOT / "var" / "bench_archive.json"), help="the figures go here")
     parser.add_argument("--load", help="report the figures saved by an earlier run")
     args = parser.parse_args()
     if args.child:
@@ -263,6 +263,7 @@ def measure_archive(args) -> int:
         if args.floor_rounds > 0:
             print("floors, after the build", flush=True)
             floor_rounds.append(floors(company))
+        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         Path(args.save).write_text(json.dumps([report, floor_rounds]))
 
     print(f"\n{'part':30} {'rows':>10} {'seconds':>8} {'rows/s':>8}")

@@ -334,7 +334,7 @@ def _write_activity(company: Company, export: Export, path: Path) -> None:
     # A narrow window of days is read by its date index and sorted (see audit.queries.page_of).
     key = F("id") + 0 if total < SMALL_WINDOW and ("since" in filters or "until" in filters) else F("id")
     workbook = Workbook(write_only=True)
-    zone, sheet_rows = ZoneInfo(company.time_zone), settings.EXPORT_SHEET_ROWS
+    sheet_rows = settings.EXPORT_SHEET_ROWS
     sheet, cells, in_sheet, written, last = None, None, 0, 0, None
     while True:
         page = entries if last is None else entries.filter(id__lt=last)
@@ -344,7 +344,7 @@ def _write_activity(company: Company, export: Export, path: Path) -> None:
         describe_entries(company, chunk)
         for entry in chunk:
             if sheet is None or in_sheet == sheet_rows:
-                sheet, cells = _activity_sheet(workbook, len(workbook.worksheets) + 1, zone, company.base_currency)
+                sheet, cells = _new_sheet(workbook, ACTIVITY_COLUMNS, _activity_title, company)
                 in_sheet = 0
             sheet.append([cells.cell(column, column.value(entry)) for column in ACTIVITY_COLUMNS])
             in_sheet += 1
@@ -352,19 +352,8 @@ def _write_activity(company: Company, export: Export, path: Path) -> None:
         last = chunk[-1].id
         _progress(export, rows_written=written)
     if sheet is None:  # nothing matched: the file still has its header
-        _activity_sheet(workbook, 1, zone, company.base_currency)
+        _new_sheet(workbook, ACTIVITY_COLUMNS, _activity_title, company)
     workbook.save(path)
-
-
-def _activity_sheet(workbook: Workbook, number: int, zone: ZoneInfo, currency: str):
-    title = _("Activity log") if number == 1 else _("Activity log (%(number)s)") % {"number": number}
-    sheet = workbook.create_sheet(str(title)[:31])
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(ACTIVITY_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    cells = CellWriter(sheet, zone, currency)
-    sheet.append(cells.header(ACTIVITY_COLUMNS))
-    return sheet, cells
 
 
 def _write_archive(company: Company, export: Export, path: Path) -> None:
@@ -399,28 +388,36 @@ def _write_workbook(company: Company, export: Export, path: Path, *, counted: bo
     for customers in _chunks(company, queryset):
         for customer in customers:
             if sheet is None or in_sheet == sheet_rows:
-                sheet = _new_sheet(workbook, columns, len(workbook.worksheets) + 1)
-                cells = CellWriter(sheet, ZoneInfo(company.time_zone), company.base_currency)
-                sheet.append(cells.header(columns))
+                sheet, cells = _new_sheet(workbook, columns, _customers_title, company)
                 in_sheet = 0
             sheet.append([cells.cell(column, column.value(customer)) for column in columns])
             in_sheet += 1
         written += len(customers)
         _progress(export, rows_written=written)
     if sheet is None:  # nobody matched: the file still has its header
-        sheet = _new_sheet(workbook, columns, 1)
-        sheet.append(CellWriter(sheet, ZoneInfo(company.time_zone), company.base_currency).header(columns))
+        _new_sheet(workbook, columns, _customers_title, company)
     workbook.save(path)
     return written
 
 
-def _new_sheet(workbook: Workbook, columns: list[Column], number: int):
-    title = _("Customers") if number == 1 else _("Customers (%(number)s)") % {"number": number}
-    sheet = workbook.create_sheet(title[:31])
+def _customers_title(number: int) -> str:
+    return _("Customers") if number == 1 else _("Customers (%(number)s)") % {"number": number}
+
+
+def _activity_title(number: int) -> str:
+    return _("Activity log") if number == 1 else _("Activity log (%(number)s)") % {"number": number}
+
+
+def _new_sheet(workbook: Workbook, columns: list[Column], title, company: Company) -> tuple:
+    """The workbook's next sheet, titled `title(its number)`, with the columns' widths and a frozen
+    header row in the export's language; returns it and its cell writer."""
+    sheet = workbook.create_sheet(str(title(len(workbook.worksheets) + 1))[:31])
     sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
-    return sheet
+    cells = CellWriter(sheet, ZoneInfo(company.time_zone), company.base_currency)
+    sheet.append(cells.header(columns))
+    return sheet, cells
 
 
 def _chunks(company: Company, queryset: QuerySet[Customer]) -> Iterator[list[Customer]]:

@@ -229,11 +229,10 @@ def resolve_stalled_messages() -> int:
     resolved = 0
     backend = sms_backend()
     for message in stalled.only("pk", "company_id", "key").iterator(chunk_size=500):
-        try:
-            sent = backend.lookup(str(message.key))
-        except NotImplementedError:
+        if not backend.can_look_up:
             resolved += _finish(message, Message.Status.UNKNOWN, error=_UNKNOWN) == Message.Status.UNKNOWN
             continue
+        sent = backend.lookup(str(message.key))
         if sent is None:
             if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
                 status=Message.Status.CREATED, claimed_at=None

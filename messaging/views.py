@@ -60,7 +60,7 @@ def send(request, pk):
                 actor=request.user,
             )
         except ValidationError as error:
-            form.add_error("text" if hasattr(error, "error_dict") and "text" in error.error_dict else None, error)
+            form.add_error(None, error)  # a {"text": …} error goes next to the text
         else:
             notice = _("The message is on its way.")
             if request.GET.get("where") == "panel":  # the quick-info panel: a line under its form

@@ -1,5 +1,6 @@
 """SMS providers behind one interface; settings.SMS_BACKEND names the one in use."""
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,16 +25,19 @@ class Sent:
     delivered: bool = False  # some providers (the file one) know at once
 
 
-class SmsBackend:
-    """`send` gets the message's idempotency key: sending the same key twice must not send twice."""
+class SmsBackend(ABC):
+    """`send` gets the message's idempotency key: sending the same key twice must not send twice.
+    A provider that can be asked about a message by that key sets `can_look_up` and implements
+    `lookup`; the stalled sends of one that cannot are marked unknown, never resent."""
 
-    def send(self, *, to: str, text: str, key: str, sender: str = "") -> Sent:
-        raise NotImplementedError
+    can_look_up = False
+
+    @abstractmethod
+    def send(self, *, to: str, text: str, key: str, sender: str = "") -> Sent: ...
 
     def lookup(self, key: str) -> Sent | None:
-        """Whether the message with this key went: Sent, or None if it did not. A provider that
-        cannot tell raises NotImplementedError (its stalled sends are then marked unknown)."""
-        raise NotImplementedError
+        """Whether the message with this key went: Sent, or None if it did not."""
+        raise TypeError(f"{type(self).__name__} cannot look messages up by key")
 
 
 def sms_backend() -> SmsBackend:

@@ -10,6 +10,8 @@ from messaging.backends import Sent, SmsBackend
 
 
 class FileSmsBackend(SmsBackend):
+    can_look_up = True
+
     def send(self, *, to: str, text: str, key: str, sender: str = "") -> Sent:
         folder = Path(settings.SMS_FILE_PATH)
         folder.mkdir(parents=True, exist_ok=True)
