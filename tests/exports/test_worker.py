@@ -124,3 +124,25 @@ def test_a_worker_builds_the_export_and_emails_the_link(worker, world, in_compan
     assert anna["Labels"].value == "VIP"
     assert not any(cell.data_type == "f" for row in sheet.iter_rows() for cell in row)
     assert rows['=HYPERLINK("http://evil.example")']["Full name"].data_type == "s"
+
+
+def test_a_worker_builds_the_company_data_archive(worker, world, in_company_a):
+    import json
+    import zipfile
+
+    make_customer(world.company_a, name="Anna Smirnova", phones=["+7 916 123-45-67"])
+    make_customer(world.company_b, name="Other Company", phones=["+7 916 123-45-67"])
+    client = world.client_for(world.owner_a)
+    response = client.post(reverse("exports:archive"))
+    assert response.status_code == 302
+    export = Export.objects.get(company=world.company_a, audience=Export.Audience.ARCHIVE)
+
+    def done():
+        export.refresh_from_db()
+        return export.status == Export.Status.DONE
+
+    wait_for("the worker did not build the archive", done)
+    download = client.get(export.get_download_url())
+    with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as zipped:
+        customers = [json.loads(line) for line in zipped.read("customers.jsonl").decode().splitlines()]
+    assert [customer["full_name"] for customer in customers] == ["Anna Smirnova"]
