@@ -67,6 +67,11 @@ class AuditEntry(TenantModel):
         QUICK_LINK_REGENERATED = "quicklink.regenerated", _("Quick order link regenerated")
         QUICK_LINK_REVOKED = "quicklink.revoked", _("Quick order link revoked")
         MESSAGE_SENT = "message.sent", _("Message sent to a customer")
+        CAMPAIGN_STARTED = "campaign.started", _("Campaign started")
+        CAMPAIGN_PAUSED = "campaign.paused", _("Campaign paused")
+        CAMPAIGN_RESUMED = "campaign.resumed", _("Campaign resumed")
+        CAMPAIGN_CANCELLED = "campaign.cancelled", _("Campaign cancelled")
+        MESSAGING_SETTINGS_CHANGED = "messaging.settings_changed", _("Messaging settings changed")
         RATE_SET = "rate.set", _("Exchange rate set")
         RATE_DELETED = "rate.deleted", _("Exchange rate deleted")
 

@@ -18,7 +18,7 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
@@ -35,13 +35,12 @@ from exports import archive
 from exports.columns import BY_KEY, COLUMNS, CellWriter, Column, export_columns
 from exports.models import LINK_LIFETIME, Export, export_storage
 from segments.models import Segment
-from segments.queries import audience_words, filter_of, query_words, segments_for
-from segments.services import clean_query
+from segments.queries import audience_words, filter_of
+from segments.services import choose_audience
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 2000  # customers read, and rows written, between two progress updates
-MAX_SELECTION = 10_000
 STALLED_AFTER = timedelta(minutes=10)  # without progress: the worker building it is gone
 LOST_AFTER = timedelta(days=1)  # queued and never started: the queue lost it
 
@@ -67,45 +66,21 @@ def request_export(
     """Records an export of one audience and queues it; the worker emails the link to `user`."""
     if not can_export(company, user):
         raise PermissionDenied(_("Only owners and admins can export customers."))
+    if audience in (Export.Audience.ARCHIVE, Export.Audience.ACTIVITY):  # asked for on their own pages
+        raise ValidationError(_("Choose what to export."))
+    chosen = choose_audience(company, user=user, kind=audience, query=query, segment=segment, ids=ids)
     export = Export(
         company=company,
         requested_by=user,
         email=user.email,
         language=translation.get_language() or settings.LANGUAGE_CODE,
-        audience=audience,
+        audience=chosen.kind,
+        query=chosen.query,
+        ids=chosen.ids,
+        segment=chosen.segment,
+        description=chosen.description,
         columns=export_columns(list_columns(company, user)),
     )
-    if audience == Export.Audience.ALL:
-        export.description = _("All customers")
-    elif audience == Export.Audience.FILTER:
-        export.query = clean_query(QueryDict(query))
-        if not export.query:
-            raise ValidationError(_("The list is not filtered: export all customers instead."))
-        export.description = _("Filter: %(rule)s") % {"rule": "; ".join(query_words(company, export.query))}
-    elif audience == Export.Audience.SEGMENT:
-        pk = segment.pk if isinstance(segment, Segment) else segment
-        found = segments_for(company, user).filter(pk=pk).first() if pk else None
-        if found is None:
-            raise ValidationError(_("That segment does not exist or is not shared with you."))
-        export.segment, export.query = found, found.query  # the segment as it is now
-        export.description = _("Segment “%(name)s”") % {"name": found.display_name}
-    elif audience == Export.Audience.SELECTION:
-        chosen = sorted(set(ids))
-        if not chosen:
-            raise ValidationError(_("Tick the customers to export first."))
-        if len(chosen) > MAX_SELECTION:
-            raise ValidationError(
-                _("At most %(limit)s customers can be ticked; export the filter instead.") % {"limit": MAX_SELECTION}
-            )
-        export.ids = list(Customer.objects.filter(company=company, pk__in=chosen).values_list("pk", flat=True))
-        if not export.ids:
-            raise ValidationError(_("None of the ticked customers exists any more."))
-        count = len(export.ids)
-        export.description = ngettext("%(count)s ticked customer", "%(count)s ticked customers", count) % {
-            "count": count
-        }
-    else:
-        raise ValidationError(_("Choose what to export."))
     export.description = export.description[:500]
     export.save()
     _queue(export)

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from messaging.models import Channel
+from customers.forms import IdListField
+from messaging.models import Channel, MessagingSettings
 
 # What staff can send to one customer today; push waits for customers' subscriptions.
 SENDABLE = [(Channel.SMS.value, Channel.SMS.label), (Channel.EMAIL.value, Channel.EMAIL.label)]
@@ -20,3 +21,60 @@ class SendForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control", "maxlength": 2000}),
         error_messages={"required": _("Write the message.")},
     )
+
+
+class CampaignForm(forms.Form):
+    """A campaign as the compose page posts it: the audience the customer list handed over (its
+    filter, open segment and ticked rows, and which of them), the channel, the text, and the
+    sender's word that the recipients agreed to receive messages."""
+
+    AUDIENCES = [
+        ("selection", _("The ticked customers")),
+        ("segment", _("The segment")),
+        ("filter", _("The filtered list")),
+        ("all", _("All customers")),
+    ]
+
+    audience = forms.ChoiceField(
+        label=_("Recipients"),
+        choices=AUDIENCES,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the customers."), "invalid_choice": _("Choose the customers.")},
+    )
+    filter_query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    segment = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
+    selected = IdListField(required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=Channel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose SMS, email or push."), "required": _("Choose SMS, email or push.")},
+    )
+    subject = forms.CharField(
+        label=_("Email subject"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    text = forms.CharField(
+        label=_("Message"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5, "class": "form-control", "maxlength": 2000}),
+        help_text=_("Variables: {name}, {first_name}, {link} (the customer's quick order link)."),
+    )
+    consent = forms.BooleanField(
+        label=_("The recipients agreed to receive messages from us (required by advertising law)."), required=False
+    )
+
+
+class MessagingSettingsForm(forms.ModelForm):
+    class Meta:
+        model = MessagingSettings
+        fields = ["sms_price", "quiet_hours", "quiet_from", "quiet_until", "email_sender"]
+        widgets = {
+            "sms_price": forms.NumberInput(attrs={"class": "form-control", "step": "0.01", "min": "0"}),
+            "quiet_from": forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
+            "quiet_until": forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
+            "email_sender": forms.TextInput(attrs={"class": "form-control"}),
+        }

@@ -1,8 +1,12 @@
 import uuid
+from datetime import time
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import TenantModel
@@ -12,6 +16,88 @@ class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     EMAIL = "email", _("Email")
     PUSH = "push", _("Push")
+
+
+class Campaign(TenantModel):
+    """One text to many customers on one channel. Its audience is kept as it was asked for; the
+    worker turns it into one Message per recipient (set-based, before anything is sent) and sends
+    those in batches. The counts are refreshed from the messages after each batch."""
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", _("Preparing")
+        SENDING = "sending", _("Sending")
+        PAUSED = "paused", _("Paused")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Audience(models.TextChoices):
+        ALL = "all", _("All customers")
+        FILTER = "filter", _("Filtered list")
+        SEGMENT = "segment", _("Segment")
+        SELECTION = "selection", _("Selected customers")
+
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    text = models.TextField(_("text"))
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices)
+    query = models.TextField(blank=True)  # a filter's query string (a segment's when it was sent)
+    ids = models.JSONField(default=list, blank=True)
+    segment = models.ForeignKey("segments.Segment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    description = models.CharField(_("audience"), max_length=500)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREPARING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("sent by")
+    )
+    price_per_part = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    # Counted when the recipients are made: the audience's size and who was left out, and why.
+    audience_count = models.PositiveIntegerField(_("audience"), default=0)
+    left_out = models.JSONField(default=dict, blank=True)
+    # Refreshed from the messages (refresh_counts).
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    sent = models.PositiveIntegerField(_("sent"), default=0)
+    delivered = models.PositiveIntegerField(_("delivered"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    unknown = models.PositiveIntegerField(_("unknown"), default=0)
+    cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
+    parts = models.PositiveIntegerField(_("SMS parts"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    prepared_at = models.DateTimeField(null=True, blank=True)  # when its recipients were made
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # the last batch a worker finished
+    send_after = models.DateTimeField(_("waits until"), null=True, blank=True)  # quiet hours
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        indexes = [
+            models.Index(F("company"), F("created_at").desc(), F("id").desc(), name="campaign_history_idx"),
+            # The sweeper of campaigns whose worker stopped, across companies.
+            models.Index(fields=["status", "heartbeat_at"], name="campaign_running_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="campaign_text_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.description}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("messaging:campaign", args=[self.pk])
+
+    @property
+    def left_out_count(self) -> int:
+        return sum(self.left_out.values())
+
+    @property
+    def done_count(self) -> int:
+        """Recipients the campaign is finished with, whatever came of it."""
+        return self.sent + self.delivered + self.failed + self.unknown + self.cancelled
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.done_count / self.recipients) if self.recipients else 100
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.PREPARING, self.Status.SENDING)
 
 
 class Message(TenantModel):
@@ -32,8 +118,13 @@ class Message(TenantModel):
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Unknown")
         RECEIVED = "received", _("Received")
+        CANCELLED = "cancelled", _("Cancelled")  # a campaign's message not sent: the campaign was cancelled
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="messages")
+    # Indexed by message_campaign_idx, which leads with it.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="messages", db_index=False
+    )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.OUT)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.CREATED)
@@ -64,10 +155,47 @@ class Message(TenantModel):
             models.Index(fields=["status", "claimed_at"], name="message_claim_idx", condition=Q(status="sending")),
             # Sends to try again, and messages whose queued task was lost.
             models.Index(fields=["created_at"], name="message_waiting_idx", condition=Q(status="created")),
+            # A campaign's batches and counts, and its recipients by status.
+            models.Index(fields=["campaign", "status", "id"], name="message_campaign_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="message_text_not_empty"),
+            # One message per recipient and channel of a campaign, however often its rows are made.
+            models.UniqueConstraint(fields=["campaign", "customer", "channel"], name="message_campaign_once"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.address or self.customer_id}: {self.get_status_display()}"
+
+
+class MessagingSettings(TenantModel):
+    """A company's choices for what it sends: the price of an SMS part (for the cost shown before a
+    campaign), its quiet hours, and the name its emails come from."""
+
+    sms_price = models.DecimalField(
+        _("price of one SMS part"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1000"))],
+        help_text=_("What your SMS provider charges for one part, to estimate a campaign's cost."),
+    )
+    quiet_hours = models.BooleanField(
+        _("quiet hours"), default=True, help_text=_("Campaign SMS and push wait until morning.")
+    )
+    quiet_from = models.TimeField(_("from"), default=time(21, 0))
+    quiet_until = models.TimeField(_("until"), default=time(9, 0))
+    email_sender = models.CharField(
+        _("email sender name"), max_length=100, blank=True, help_text=_("The company's name when left empty.")
+    )
+
+    class Meta:
+        verbose_name = _("messaging settings")
+        verbose_name_plural = _("messaging settings")
+        constraints = [
+            models.UniqueConstraint(fields=["company"], name="messaging_settings_company_uniq"),
+            models.CheckConstraint(condition=Q(sms_price__gte=0), name="messaging_settings_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.company_id)

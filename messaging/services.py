@@ -4,6 +4,7 @@ records what came of it, so that a retried or duplicated task never sends twice.
 
 import logging
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core import signing
@@ -24,7 +25,7 @@ from customers.models import Customer
 from customers.services import set_consent
 from messaging import sms
 from messaging.backends import SmsError, SmsUnknown, sms_backend
-from messaging.models import Channel, Message
+from messaging.models import Channel, Message, MessagingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +143,25 @@ def _queue(message: Message) -> None:
     deliver_message.delay(message.company_id, message.pk)
 
 
-def _email(company: Company, message: Message) -> EmailMessage:
+def email_sender(company: Company) -> str:
+    """From: the company's sender name (its name unless set) at the site's address."""
+    name = MessagingSettings.objects.filter(company=company).values_list("email_sender", flat=True).first()
+    return formataddr((name or company.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+
+
+def _email(company: Company, message: Message, *, connection=None, sender: str = "") -> EmailMessage:
     """The email with the link to stop emails, in the text and as List-Unsubscribe (one click)."""
     link = unsubscribe_url(message.customer)
     with translation.override(company.language or None):
         footer = _("To stop receiving emails from %(company)s, open %(link)s") % {"company": company.name, "link": link}
     headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     return EmailMessage(
-        subject=message.subject, body=f"{message.text}\n\n--\n{footer}", to=[message.address], headers=headers
+        subject=message.subject,
+        body=f"{message.text}\n\n--\n{footer}",
+        from_email=sender or email_sender(company),
+        to=[message.address],
+        headers=headers,
+        connection=connection,
     )
 
 
@@ -159,9 +171,10 @@ LOST_AFTER = timedelta(minutes=10)  # a waiting message no worker took: its task
 
 def send_due_messages(limit: int = 1000) -> int:
     """Queues the messages waiting to be tried again, and those whose task the queue lost (the
-    claim makes a second task for one message harmless). Across companies; returns how many."""
+    claim makes a second task for one message harmless). Across companies; returns how many.
+    A campaign's messages are its worker's to send (see campaigns.resume_campaigns)."""
     now = timezone.now()
-    due = Message.objects.filter(status=Message.Status.CREATED).filter(
+    due = Message.objects.filter(status=Message.Status.CREATED, campaign=None).filter(
         Q(retry_at__lte=now) | Q(retry_at=None, created_at__lt=now - LOST_AFTER)
     )
     queued = 0
@@ -178,19 +191,24 @@ def deliver(company: Company, message_id: int) -> str:
     claimed = Message.objects.filter(company=company, pk=message_id, status=Message.Status.CREATED).update(
         status=Message.Status.SENDING, claimed_at=now
     )
-    message = Message.objects.get(company=company, pk=message_id)
+    message = Message.objects.select_related("customer").get(company=company, pk=message_id)
     if not claimed:
         return message.status
+    return send_claimed(company, message)
+
+
+def send_claimed(company: Company, message: Message, *, connection=None, sender: str = "") -> str:
+    """Sends a message this worker claimed (status "sending") and records what came of it."""
     try:
         if message.channel == Channel.SMS:
             sent = sms_backend().send(to=message.address, text=message.text, key=str(message.key), sender=company.name)
             provider_id, delivered = sent.provider_id, sent.delivered
         else:
-            _email(company, message).send()
+            _email(company, message, connection=connection, sender=sender).send()
             provider_id, delivered = "", False
     except SmsUnknown as error:
         logger.warning("message %s: no answer from the provider: %s", message.pk, error)
-        return _finish(message, Message.Status.UNKNOWN, error=str(error)[:500])
+        return finish(message, Message.Status.UNKNOWN, error=str(error)[:500])
     except SmsError as error:
         logger.warning("message %s: the provider refused it: %s", message.pk, error)
         if error.temporary and message.attempts + 1 < MAX_ATTEMPTS:
@@ -204,15 +222,15 @@ def deliver(company: Company, message_id: int) -> str:
                 error=str(error)[:500],
             )
             return Message.Status.CREATED
-        return _finish(message, Message.Status.FAILED, error=str(error)[:500], attempts=F("attempts") + 1)
+        return finish(message, Message.Status.FAILED, error=str(error)[:500], attempts=F("attempts") + 1)
     except OSError as error:  # the mail server cannot be reached; the file cannot be written
         logger.warning("message %s: not sent: %s", message.pk, error)
-        return _finish(message, Message.Status.FAILED, error=str(error)[:500])
+        return finish(message, Message.Status.FAILED, error=str(error)[:500])
     status = Message.Status.DELIVERED if delivered else Message.Status.SENT
     fields = {"provider_id": provider_id[:100], "sent_at": timezone.now()}
     if delivered:
         fields["delivered_at"] = fields["sent_at"]
-    return _finish(message, status, **fields)
+    return finish(message, status, **fields)
 
 
 STALLED_AFTER = timedelta(minutes=10)
@@ -228,20 +246,21 @@ def resolve_stalled_messages() -> int:
     )
     resolved = 0
     backend = sms_backend()
-    for message in stalled.only("pk", "company_id", "key").iterator(chunk_size=500):
+    for message in stalled.only("pk", "company_id", "key", "campaign_id").iterator(chunk_size=500):
         if not backend.can_look_up:
-            resolved += _finish(message, Message.Status.UNKNOWN, error=_UNKNOWN) == Message.Status.UNKNOWN
+            resolved += finish(message, Message.Status.UNKNOWN, error=_UNKNOWN) == Message.Status.UNKNOWN
             continue
         sent = backend.lookup(str(message.key))
         if sent is None:
             if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
                 status=Message.Status.CREATED, claimed_at=None
             ):
-                _queue(message)
+                if message.campaign_id is None:  # a campaign's runner takes its own back
+                    _queue(message)
                 resolved += 1
             continue
         status = Message.Status.DELIVERED if sent.delivered else Message.Status.SENT
-        resolved += _finish(message, status, provider_id=sent.provider_id[:100], sent_at=timezone.now()) == status
+        resolved += finish(message, status, provider_id=sent.provider_id[:100], sent_at=timezone.now()) == status
     return resolved
 
 
@@ -285,7 +304,7 @@ def poll_deliveries(limit: int = 500) -> int:
     return changed
 
 
-def _finish(message: Message, status: str, **fields) -> str:
+def finish(message: Message, status: str, **fields) -> str:
     """Records the outcome of a send still claimed; returns the status the message has now."""
     if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=status, **fields):
         return status

@@ -2,7 +2,7 @@ from celery import shared_task
 from django_scopes import scope, scopes_disabled
 
 from companies.models import Company
-from messaging import services
+from messaging import campaigns, services
 
 
 @shared_task(acks_late=True, time_limit=120)
@@ -33,3 +33,23 @@ def resolve_stalled_messages() -> int:
 def poll_deliveries() -> int:
     """Every ten minutes (CELERY_BEAT_SCHEDULE): the gateway's word on SMS still on their way."""
     return services.poll_deliveries()
+
+
+@shared_task(acks_late=True, time_limit=300)
+def run_campaign(company_id: int, campaign_id: int) -> str:
+    """About a minute of a campaign's sending; then it queues its own continuation."""
+    company = Company.objects.filter(pk=company_id, deletion_requested_at=None).first()
+    if company is None:
+        return "stopped"
+    with scope(company=company):
+        outcome = campaigns.run_campaign(company, campaign_id)
+    if outcome == "again":
+        run_campaign.delay(company_id, campaign_id)
+    return outcome
+
+
+@shared_task
+def resume_campaigns() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE), across companies: campaigns to take up again."""
+    with scopes_disabled():
+        return campaigns.resume_campaigns()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging import views
+from messaging import campaign_views, views
 
 app_name = "messaging"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("sms-length/", views.sms_length, name="sms_length"),
     path("callbacks/smsru/<str:secret>/", views.smsru_callback, name="smsru_callback"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("campaigns/", campaign_views.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaign_views.campaign_new, name="campaign_new"),
+    path("campaigns/summary/", campaign_views.campaign_summary, name="campaign_summary"),
+    path("campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/action/", campaign_views.campaign_action, name="campaign_action"),
+    path("settings/", campaign_views.messaging_settings, name="settings"),
 ]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_scopes import scopes_disabled
 
-from audit.services import Action, record
+from audit.services import SYSTEM, Action, record
 from companies.models import Company
 from customers.models import Customer
 from quicklinks.models import QuickLink, new_nonce
@@ -65,6 +65,20 @@ def _issue(company: Company, customer: Customer, actor) -> tuple[QuickLink, bool
         link.save(update_fields=["nonce", "revoked_at"])
         return link, True
     return link, created
+
+
+@transaction.atomic
+def links_for(company: Company, customers: list[Customer]) -> dict[int, str]:
+    """The quick order link of each customer (by id), issued for those who have none, in a few
+    queries however many. A revoked link stays revoked: its customer gets no link."""
+    ids = [customer.pk for customer in customers]
+    have = set(QuickLink.objects.filter(company=company, customer_id__in=ids).values_list("customer_id", flat=True))
+    missing = [QuickLink(company=company, customer_id=pk) for pk in ids if pk not in have]
+    QuickLink.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        record(company, actor=SYSTEM, action=Action.QUICK_LINK_ISSUED, label=f"{len(missing)}", count=len(missing))
+    links = QuickLink.objects.filter(company=company, customer_id__in=ids, revoked_at=None)
+    return {link.customer_id: url_for(link) for link in links}
 
 
 @transaction.atomic

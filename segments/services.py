@@ -1,17 +1,23 @@
 """Every write to segments: saving a filter, renaming, re-ordering, and the default groups."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.http import QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scope
 
 from audit.services import Action, record
 from companies.models import Company
 from customers.filters import FILTER_PARAMS
+from customers.models import Customer
 from segments.models import Segment
+from segments.queries import filter_of, query_words, segments_for
 
 # The default groups: a month counts as 30 days in the customer filter, so "3 months" is 90 days.
 DEFAULT_SEGMENTS = [
@@ -30,6 +36,63 @@ def clean_query(data: QueryDict) -> str:
             if value.strip():
                 kept.appendlist(name, value.strip())
     return kept.urlencode()
+
+
+MAX_SELECTION = 10_000  # ticked rows an export or a campaign takes; more is the filter's job
+
+
+@dataclass
+class ChosenAudience:
+    """An audience as staff chose it on the customer list, checked and kept as it is now, for an
+    export or a campaign to record: `kind` is "all", "filter", "segment" or "selection"."""
+
+    kind: str
+    description: str
+    query: str = ""
+    ids: list[int] = field(default_factory=list)
+    segment: Segment | None = None
+
+    def customers(self, company: Company):
+        """The audience's customers as they are when asked (the filter or segment is live)."""
+        if self.kind == "selection":
+            return Customer.objects.filter(company=company, pk__in=self.ids)
+        return filter_of(company, self.query).qs
+
+
+def choose_audience(
+    company: Company, *, user, kind: str, query: str = "", segment: Segment | int | None = None, ids: Iterable[int] = ()
+) -> ChosenAudience:
+    """The audience named by the list's choice (all, the current filter, a segment the user sees,
+    or ticked rows), with its description; a ValidationError says what is wrong with the choice."""
+    if kind == "all":
+        return ChosenAudience("all", _("All customers"))
+    if kind == "filter":
+        query = clean_query(QueryDict(query))
+        if not query:
+            raise ValidationError(_("The list is not filtered: choose all customers instead."))
+        return ChosenAudience("filter", _("Filter: %(rule)s") % {"rule": "; ".join(query_words(company, query))}, query)
+    if kind == "segment":
+        pk = segment.pk if isinstance(segment, Segment) else segment
+        found = segments_for(company, user).filter(pk=pk).first() if pk else None
+        if found is None:
+            raise ValidationError(_("That segment does not exist or is not shared with you."))
+        description = _("Segment “%(name)s”") % {"name": found.display_name}
+        return ChosenAudience("segment", description, found.query, segment=found)  # the segment as it is now
+    if kind == "selection":
+        chosen = sorted(set(ids))
+        if not chosen:
+            raise ValidationError(_("Tick the customers first."))
+        if len(chosen) > MAX_SELECTION:
+            raise ValidationError(
+                _("At most %(limit)s customers can be ticked; choose the filter instead.") % {"limit": MAX_SELECTION}
+            )
+        found = list(Customer.objects.filter(company=company, pk__in=chosen).values_list("pk", flat=True))
+        if not found:
+            raise ValidationError(_("None of the ticked customers exists any more."))
+        count = len(found)
+        words = ngettext("%(count)s ticked customer", "%(count)s ticked customers", count) % {"count": count}
+        return ChosenAudience("selection", words, ids=found)
+    raise ValidationError(_("Choose the customers."))
 
 
 def _check_name(company: Company, name: str, *, owner, exclude_pk: int | None = None) -> str:

@@ -30,6 +30,7 @@ from customers.models import (
 from customers.services import add_note, flag_possible_duplicate, merge_customers
 from exports.models import Export
 from imports.models import Import, ImportChange, ImportIssue
+from messaging.models import Campaign, Message, MessagingSettings
 from orders.models import Category, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
 from segments.models import Segment
@@ -77,6 +78,9 @@ def snapshot(company):
         "imports": list(Import.objects.filter(company=company).order_by("pk").values()),
         "import_changes": list(ImportChange.objects.filter(company=company).order_by("pk").values()),
         "activity": list(AuditEntry.objects.filter(company=company).order_by("pk").values()),
+        "campaigns": list(Campaign.objects.filter(company=company).order_by("pk").values()),
+        "messages": list(Message.objects.filter(company=company).order_by("pk").values()),
+        "messaging_settings": list(MessagingSettings.objects.filter(company=company).values()),
     }
 
 
@@ -137,8 +141,29 @@ def company_a_objects(world, in_company_a):
         status=Import.Status.DONE,
     )
     ImportIssue.objects.create(company=world.company_a, source=imported, row=2, reason=f"{SECRET} reason")
+    MessagingSettings.objects.create(company=world.company_a, email_sender=f"{SECRET} sender", quiet_hours=False)
+    campaign = Campaign.objects.create(
+        company=world.company_a,
+        channel="sms",
+        text=f"{SECRET} campaign text",
+        audience=Campaign.Audience.SEGMENT,
+        segment=segment,
+        query=segment.query,
+        description=f"Segment {SECRET} segment",
+        created_by=world.owner_a,
+        status=Campaign.Status.PAUSED,
+    )
+    Message.objects.create(
+        company=world.company_a,
+        customer=customer,
+        campaign=campaign,
+        channel="sms",
+        address="+79161234567",
+        text=f"{SECRET} message text",
+    )
     ImportChange.objects.create(company=world.company_a, source=imported, customer=customer, created=True)
     return {
+        "campaign": campaign.pk,
         "import": imported.pk,
         "export": export.pk,
         "duplicate_pair": DuplicateCandidate.objects.get(company=world.company_a).pk,

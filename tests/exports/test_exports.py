@@ -218,7 +218,7 @@ def test_each_audience_is_described_in_words(world, admin_client, django_capture
 @pytest.mark.parametrize(
     "data, message",
     [
-        ({"audience": "selection"}, "Tick the customers to export first."),
+        ({"audience": "selection"}, "Tick the customers first."),
         ({"audience": "selection", "selected": ["x"]}, "The selection is not valid"),
         ({"audience": "filter", "filter_query": ""}, "The list is not filtered"),
         ({"audience": "segment", "segment": 999999}, "That segment does not exist"),

@@ -1,0 +1,207 @@
+"""Campaign pages: compose (from the customer list's bulk bar), history, one campaign with its
+recipients, pause / resume / cancel, and the company's messaging settings."""
+
+from django.contrib import messages as flash
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from companies.decorators import company_view
+from messaging import campaigns, sms
+from messaging.forms import CampaignForm, MessagingSettingsForm
+from messaging.models import Channel, Message, MessagingSettings
+from segments.models import Segment
+from segments.queries import segments_for
+from segments.services import choose_audience
+
+PER_PAGE = 25
+RECIPIENT_STATUSES = [
+    ("", _("All")),
+    (Message.Status.CREATED, _("Waiting")),
+    (Message.Status.SENT, _("Sent")),
+    (Message.Status.DELIVERED, _("Delivered")),
+    (Message.Status.FAILED, _("Failed")),
+    (Message.Status.UNKNOWN, _("Unknown")),
+    (Message.Status.CANCELLED, _("Cancelled")),
+]
+
+
+def _initial_audience(data) -> str:
+    if data.getlist("selected"):
+        return "selection"
+    if data.get("segment"):
+        return "segment"
+    return "filter" if data.get("filter_query") else "all"
+
+
+def _summary(request, form: CampaignForm) -> dict:
+    """What the form's choices reach, what the text costs and how it reads, or the error."""
+    if not form.is_valid():
+        return {"error": " ".join(error for errors in form.errors.values() for error in errors)}
+    data = form.cleaned_data
+    try:
+        chosen = choose_audience(
+            request.company,
+            user=request.user,
+            kind=data["audience"],
+            query=data["filter_query"],
+            segment=data["segment"],
+            ids=data["selected"],
+        )
+    except ValidationError as error:
+        return {"error": " ".join(error.messages)}
+    queryset = chosen.customers(request.company)
+    reached = campaigns.reach(queryset)
+    channel = data["channel"]
+    recipient, text = campaigns.preview(request.company, queryset, channel, data["text"])
+    summary = {
+        "chosen": chosen,
+        "reach": reached,
+        "channels": [
+            (value, label, reached.channels[value], campaigns.left_out_words(reached.channels[value].left_out))
+            for value, label in Channel.choices
+        ],
+        "channel": channel,
+        "recipient": recipient,
+        "text": text,
+    }
+    if channel == Channel.SMS and text.strip():
+        length = sms.measure(text)
+        price = campaigns.settings_for(request.company).sms_price
+        total = length.parts * reached.channels[Channel.SMS].reachable
+        summary.update(length=length, price=price, total_parts=total, cost=total * price)
+    return summary
+
+
+def _segment(request, data) -> Segment | None:
+    pk = data.get("segment")
+    return segments_for(request.company, request.user).filter(pk=pk).first() if str(pk or "").isdigit() else None
+
+
+@require_POST
+@company_view()
+def campaign_new(request):
+    """The compose page: from the customer list (its filter, segment and ticked rows), or posted
+    again by itself to send."""
+    data = request.POST.copy()
+    if "composing" not in data:  # from the list: its bulk form has other fields named "audience"
+        data["audience"] = _initial_audience(data)
+        data.setdefault("channel", Channel.SMS)
+        form = CampaignForm(data)
+    else:
+        form = CampaignForm(data)
+        if "send" in data and form.is_valid():
+            try:
+                campaign = campaigns.start_campaign(
+                    request.company,
+                    user=request.user,
+                    chosen=choose_audience(
+                        request.company,
+                        user=request.user,
+                        kind=form.cleaned_data["audience"],
+                        query=form.cleaned_data["filter_query"],
+                        segment=form.cleaned_data["segment"],
+                        ids=form.cleaned_data["selected"],
+                    ),
+                    channel=form.cleaned_data["channel"],
+                    text=form.cleaned_data["text"],
+                    subject=form.cleaned_data["subject"],
+                    consent=form.cleaned_data["consent"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                flash.success(request, _("The campaign is on its way."))
+                return redirect(campaign)
+    context = {
+        "form": form,
+        "summary": _summary(request, CampaignForm(data)),
+        "segment": _segment(request, data),
+        "selected_count": len(data.getlist("selected")),
+    }
+    return render(request, "messaging/campaign_new.html", context)
+
+
+@require_POST
+@company_view()
+def campaign_summary(request):
+    """The compose page's right column again (htmx), as the choices and the text change."""
+    context = {"summary": _summary(request, CampaignForm(request.POST))}
+    return render(request, "messaging/partials/campaign_summary.html", context)
+
+
+@company_view()
+def campaign_list(request):
+    visible = campaigns.visible_campaigns(request.company, request.user)
+    page = Paginator(visible.select_related("created_by").order_by("-created_at", "-id"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    running = any(campaign.is_running for campaign in page.object_list)
+    context = {"page": page, "running": running}
+    if request.htmx and request.GET.get("part") == "table":
+        return render(request, "messaging/partials/campaign_table.html", context)
+    return render(request, "messaging/campaign_list.html", context)
+
+
+@company_view()
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(campaigns.visible_campaigns(request.company, request.user), pk=pk)
+    if campaign.is_running or campaign.finished_at:
+        campaigns.refresh_counts(campaign)
+        campaign.refresh_from_db()
+    status = request.GET.get("status", "")
+    recipients = Message.objects.filter(company=request.company, campaign=campaign).select_related("customer")
+    if status == Message.Status.CREATED:  # waiting, or in a worker's hands this moment
+        recipients = recipients.filter(Q(status=status) | Q(status=Message.Status.SENDING))
+    elif status in Message.Status.values:
+        recipients = recipients.filter(status=status)
+    page = Paginator(recipients.order_by("pk"), PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "status": status,
+        "statuses": RECIPIENT_STATUSES,
+        "left_out": campaigns.left_out_words(campaign.left_out),
+        "can_manage": campaigns.can_manage(request.company, request.user, campaign),
+    }
+    if request.htmx and request.GET.get("part") == "progress":
+        return render(request, "messaging/partials/campaign_progress.html", context)
+    return render(request, "messaging/campaign_detail.html", context)
+
+
+@require_POST
+@company_view()
+def campaign_action(request, pk):
+    campaign = get_object_or_404(campaigns.visible_campaigns(request.company, request.user), pk=pk)
+    actions = {
+        "pause": (campaigns.pause_campaign, _("The campaign is paused."), _("The campaign is not running.")),
+        "resume": (campaigns.resume_campaign, _("The campaign goes on."), _("The campaign is not paused.")),
+        "cancel": (campaigns.cancel_campaign, _("The campaign is cancelled."), _("The campaign has ended already.")),
+    }
+    action = actions.get(request.POST.get("action", ""))
+    if action is None:
+        flash.error(request, _("Choose pause, resume or cancel."))
+        return redirect(campaign)
+    act, done, not_now = action
+    try:
+        changed = act(request.company, user=request.user, campaign=campaign)
+    except PermissionDenied as error:
+        flash.error(request, str(error))
+    else:
+        (flash.success if changed else flash.warning)(request, done if changed else not_now)
+    return redirect(campaign)
+
+
+@company_view(admin=True)
+def messaging_settings(request):
+    found = MessagingSettings.objects.filter(company=request.company).first()
+    instance = found or MessagingSettings(company=request.company)
+    form = MessagingSettingsForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        campaigns.save_settings(request.company, values=form.cleaned_data, actor=request.user)
+        flash.success(request, _("Messaging settings saved."))
+        return redirect("messaging:settings")
+    return render(request, "messaging/settings.html", {"form": form})
