@@ -86,7 +86,15 @@ COLUMNS = [
     _text("internal_note", _("Internal note"), 30),
     Column("created_at", _("Added"), "datetime", 17, _field("created_at")),
 ]
-BY_KEY = {column.key: column for column in COLUMNS}
+# A campaign's recipients export adds the message each was sent (attached as `recipient`).
+CAMPAIGN_COLUMNS = [
+    Column("message_address", _("Sent to"), "text", 20, lambda customer: customer.recipient["address"]),
+    Column("message_status", _("Message status"), "text", 14, lambda customer: customer.recipient["status"]),
+    Column("message_sent_at", _("Sent"), "datetime", 17, lambda customer: customer.recipient["sent_at"]),
+    Column("message_error", _("Error"), "text", 30, lambda customer: customer.recipient["error"]),
+]
+RECIPIENT_COLUMNS = [column.key for column in CAMPAIGN_COLUMNS]
+BY_KEY = {column.key: column for column in [*COLUMNS, *CAMPAIGN_COLUMNS]}
 
 # The customer list's own column names, where they differ from the export's.
 LIST_COLUMNS = {"phone": "phones", "email": "emails"}
@@ -95,7 +103,7 @@ LIST_COLUMNS = {"phone": "phones", "email": "emails"}
 def export_columns(list_columns: list[str]) -> list[str]:
     """The list's columns in the user's order, after the name; then every other column."""
     first = ["full_name", *(LIST_COLUMNS.get(name, name) for name in list_columns)]
-    chosen = [key for key in dict.fromkeys(first) if key in BY_KEY]
+    chosen = [key for key in dict.fromkeys(first) if key in BY_KEY and key not in RECIPIENT_COLUMNS]
     return chosen + [column.key for column in COLUMNS if column.key not in chosen]
 
 

@@ -11,7 +11,11 @@ class ExportForm(forms.Form):
 
     audience = forms.ChoiceField(
         label=_("Export"),
-        choices=[(value, label) for value, label in Export.Audience.choices if value not in ("archive", "activity")],
+        choices=[
+            (value, label)
+            for value, label in Export.Audience.choices
+            if value not in ("archive", "activity", "campaign")
+        ],
         error_messages={"required": _("Choose what to export."), "invalid_choice": _("Choose what to export.")},
     )
     filter_query = forms.CharField(required=False, max_length=4000)

@@ -36,6 +36,9 @@ class Export(TenantModel):
         SELECTION = "selection", _("Selected customers")
         ARCHIVE = "archive", _("All company data")
         ACTIVITY = "activity", _("Activity log")
+        CAMPAIGN = "campaign", _("Campaign recipients")
+
+    LIST_AUDIENCES = ("all", "filter", "segment", "selection")  # what the customer list's menu exports
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("requested by")

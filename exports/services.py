@@ -32,7 +32,7 @@ from companies.tasks import send_email
 from customers.models import Customer, CustomerEmail, CustomerLabel, CustomerPhone
 from customers.services import list_columns
 from exports import archive
-from exports.columns import BY_KEY, COLUMNS, CellWriter, Column, export_columns
+from exports.columns import BY_KEY, COLUMNS, RECIPIENT_COLUMNS, CellWriter, Column, export_columns
 from exports.models import LINK_LIFETIME, Export, export_storage
 from segments.models import Segment
 from segments.queries import audience_words, filter_of
@@ -66,7 +66,7 @@ def request_export(
     """Records an export of one audience and queues it; the worker emails the link to `user`."""
     if not can_export(company, user):
         raise PermissionDenied(_("Only owners and admins can export customers."))
-    if audience in (Export.Audience.ARCHIVE, Export.Audience.ACTIVITY):  # asked for on their own pages
+    if audience not in Export.LIST_AUDIENCES:  # the others are asked for on their own pages
         raise ValidationError(_("Choose what to export."))
     chosen = choose_audience(company, user=user, kind=audience, query=query, segment=segment, ids=ids)
     export = Export(
@@ -209,8 +209,49 @@ def retry_export(company: Company, *, export: Export, user) -> Export:
     return export
 
 
+def request_campaign_export(company: Company, *, user, campaign_id: int, status: str, description: str) -> Export:
+    """Queues a campaign's recipients (those with `status`, or all) as a workbook: the customers
+    with the message each was sent, its status and when it went."""
+    if not can_export(company, user):
+        raise PermissionDenied(_("Only owners and admins can export customers."))
+    query = QueryDict(mutable=True)
+    query["campaign"] = str(campaign_id)
+    if status:
+        query["status"] = status
+    with transaction.atomic():
+        export = Export.objects.create(
+            company=company,
+            requested_by=user,
+            email=user.email,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            audience=Export.Audience.CAMPAIGN,
+            query=query.urlencode(),
+            description=description[:500],
+            columns=[*RECIPIENT_COLUMNS, *export_columns(list_columns(company, user))],
+        )
+        _queue(export)
+        _audit_request(export, user)
+    return export
+
+
+def _campaign_messages(company: Company, export: Export):
+    """The export's campaign messages, read through the customers' `messages` relation (the
+    messaging app sits above this one and is not imported)."""
+    query = QueryDict(export.query)
+    messages = Customer.messages.rel.related_model.objects.filter(company=company, campaign_id=query.get("campaign"))
+    if query.get("status"):
+        messages = messages.filter(status__in=SENDING_TOO.get(query["status"], [query["status"]]))
+    return messages
+
+
+SENDING_TOO = {"created": ["created", "sending"]}  # "waiting" includes what a worker has in hand
+
+
 def export_queryset(company: Company, export: Export) -> QuerySet[Customer]:
     """The export's customers: the audience as it was asked for, evaluated now."""
+    if export.audience == Export.Audience.CAMPAIGN:
+        ids = _campaign_messages(company, export).values("customer_id")
+        return Customer.objects.filter(company=company, pk__in=ids)
     if export.audience == Export.Audience.SELECTION:
         return Customer.objects.filter(company=company, pk__in=export.ids)
     if export.audience in (Export.Audience.ALL, Export.Audience.ARCHIVE):
@@ -361,6 +402,8 @@ def _write_workbook(company: Company, export: Export, path: Path, *, counted: bo
     sheet_rows = settings.EXPORT_SHEET_ROWS
     sheet, in_sheet, written = None, 0, 0
     for customers in _chunks(company, queryset):
+        if export.audience == Export.Audience.CAMPAIGN:
+            _attach_messages(company, export, customers)
         for customer in customers:
             if sheet is None or in_sheet == sheet_rows:
                 sheet, cells = _new_sheet(workbook, columns, _customers_title, company)
@@ -373,6 +416,21 @@ def _write_workbook(company: Company, export: Export, path: Path, *, counted: bo
         _new_sheet(workbook, columns, _customers_title, company)
     workbook.save(path)
     return written
+
+
+def _attach_messages(company: Company, export: Export, customers: list[Customer]) -> None:
+    """Each customer's message of the campaign, as `recipient`: one query a chunk."""
+    messages = _campaign_messages(company, export)
+    labels = dict(messages.model.Status.choices)
+    found = {
+        customer_id: {"address": address, "status": str(labels.get(status, status)), "sent_at": sent_at, "error": error}
+        for customer_id, address, status, sent_at, error in messages.filter(
+            customer_id__in=[customer.pk for customer in customers]
+        ).values_list("customer_id", "address", "status", "sent_at", "error")
+    }
+    empty = {"address": "", "status": "", "sent_at": None, "error": ""}
+    for customer in customers:
+        customer.recipient = found.get(customer.pk, empty)
 
 
 def _customers_title(number: int) -> str:

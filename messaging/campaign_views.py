@@ -6,10 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
+from exports.services import request_campaign_export
 from messaging import campaigns, sms
 from messaging.forms import CampaignForm, MessagingSettingsForm
 from messaging.models import Channel, Message, MessagingSettings
@@ -193,6 +195,26 @@ def campaign_action(request, pk):
     else:
         (flash.success if changed else flash.warning)(request, done if changed else not_now)
     return redirect(campaign)
+
+
+@require_POST
+@company_view(admin=True)
+def campaign_export(request, pk):
+    """The recipients (of the status shown, or all) to Excel, built and emailed like an export."""
+    campaign = get_object_or_404(campaigns.visible_campaigns(request.company, request.user), pk=pk)
+    status = request.POST.get("status", "")
+    status = status if status in Message.Status.values else ""
+    when = formats.date_format(timezone.localtime(campaign.created_at), "SHORT_DATETIME_FORMAT")
+    description = _("Recipients of the %(channel)s campaign of %(when)s") % {
+        "channel": campaign.get_channel_display(),
+        "when": when,
+    }
+    if status:
+        description += f" ({Message.Status(status).label})"
+    export = request_campaign_export(
+        request.company, user=request.user, campaign_id=campaign.pk, status=status, description=description
+    )
+    return redirect(export)
 
 
 @company_view(admin=True)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("campaigns/summary/", campaign_views.campaign_summary, name="campaign_summary"),
     path("campaigns/<int:pk>/", campaign_views.campaign_detail, name="campaign"),
     path("campaigns/<int:pk>/action/", campaign_views.campaign_action, name="campaign_action"),
+    path("campaigns/<int:pk>/export/", campaign_views.campaign_export, name="campaign_export"),
     path("settings/", campaign_views.messaging_settings, name="settings"),
 ]

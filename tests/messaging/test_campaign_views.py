@@ -7,10 +7,12 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from customers.services import set_consent
+from exports.models import Export
 from messaging import campaigns
 from messaging.models import Campaign, Message, MessagingSettings
 from segments.models import Segment
 from segments.services import choose_audience
+from tests.exports.test_exports import rows_of, workbook_of
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.usefixtures("in_company_a")
@@ -147,3 +149,23 @@ def test_the_messaging_settings(world, owner_client, manager_client):
     assert str(prefs.sms_price) == "3.20" and prefs.quiet_from.hour == 22 and prefs.email_sender == "Shop"
     entry = AuditEntry.objects.get(action=AuditEntry.Action.MESSAGING_SETTINGS_CHANGED)
     assert {change["field"] for change in entry.changes} >= {"sms_price", "quiet_from", "quiet_until", "email_sender"}
+
+
+def test_the_recipients_go_to_excel_through_the_export_pipeline(
+    world, shop, owner_client, manager_client, django_capture_on_commit_callbacks
+):
+    form = {"composing": "1", "send": "1", "audience": "all", "channel": "sms", "text": "Hi", "consent": "on"}
+    with django_capture_on_commit_callbacks(execute=True):
+        compose(owner_client, **form)
+    campaign = Campaign.objects.get()
+    url = reverse("messaging:campaign_export", args=[campaign.pk])
+    assert manager_client.post(url, {"status": "delivered"}).status_code == 403  # exports are for admins
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(url, {"status": "delivered"})
+    export = Export.objects.get()
+    assert response.url == export.get_absolute_url() and export.status == Export.Status.DONE
+    assert export.description.startswith("Recipients of the SMS campaign of ") and "(Delivered)" in export.description
+    [row] = rows_of(workbook_of(owner_client, export).active)
+    assert row["Full name"] == "Anna Petrova" and row["Sent to"] == "+79160000001"
+    assert row["Message status"] == "Delivered" and row["Sent"] is not None
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT_REQUESTED).exists()
