@@ -78,6 +78,8 @@ CRITERIA = [
     Criterion("push_consent", _("Consents to push"), ("push_consent",)),
     Criterion("has_email", _("Has an email"), ("has_email",)),
     Criterion("has_phone", _("Has a phone"), ("has_phone",)),
+    Criterion("sms_sent", _("SMS sent"), ("sms_sent_from", "sms_sent_to")),
+    Criterion("no_message", _("No message for"), ("no_message_days",)),
 ]
 CRITERIA_BY_KEY = {criterion.key: criterion for criterion in CRITERIA}
 YES_NO_CRITERIA = (
@@ -144,6 +146,7 @@ class CustomerFilterForm(forms.Form):
         ("added_from", "added_to"),
         ("age_min", "age_max"),
         ("activity_from", "activity_to"),
+        ("sms_sent_from", "sms_sent_to"),
     ]
 
     def clean(self):
@@ -248,6 +251,9 @@ class CustomerFilter(django_filters.FilterSet):
     push_consent = _choice(_("Consents to push"), YES_NO)
     has_email = _choice(_("Has an email"), YES_NO)
     has_phone = _choice(_("Has a phone"), YES_NO)
+    sms_sent_from = _date(_("from"))
+    sms_sent_to = _date(_("to"))
+    no_message_days = _int(_("days"), minimum=1, maximum=MAX_PERIOD)
 
     class Meta:
         form = CustomerFilterForm
@@ -308,7 +314,22 @@ def criteria_condition(data: dict, *, now: datetime) -> Q:
         q &= _yes_no(data.get(f"{channel}_consent"), Q(**{f"{channel}_consent": True}))
     q &= _yes_no(data.get("has_email"), Exists(CustomerEmail.objects.filter(customer=OuterRef("pk"))))
     q &= _yes_no(data.get("has_phone"), Exists(CustomerPhone.objects.filter(customer=OuterRef("pk"))))
+    if data.get("sms_sent_from") or data.get("sms_sent_to"):
+        sent = _messages().filter(channel="sms", direction="out", status__in=WENT)
+        q &= Q(Exists(sent.filter(_dates("sent_at", data.get("sms_sent_from"), data.get("sms_sent_to")))))
+    if data.get("no_message_days") is not None:
+        since = now - timedelta(days=int(data["no_message_days"]))
+        q &= ~Q(Exists(_messages().filter(direction="out", status__in=WENT, created_at__gte=since)))
     return q
+
+
+WENT = ("sent", "delivered", "unknown")  # messaging.Message statuses of a message that (may have) reached them
+
+
+def _messages() -> QuerySet:
+    """A customer's messages, through the reverse relation the messaging app adds (customers sit
+    below it and do not import it)."""
+    return Customer.messages.rel.related_model.objects.filter(customer=OuterRef("pk"))
 
 
 def _activity(data: dict, now: datetime) -> Q:
@@ -520,6 +541,11 @@ def _describe(key: str, data: dict) -> str:  # one branch per criterion reads be
     if key in RANGE_WORDS:
         low_name, high_name, *words = RANGE_WORDS[key]
         return _range_words(data.get(low_name), data.get(high_name), *words)
+    if key == "sms_sent":
+        return dates(gettext("SMS sent"), data.get("sms_sent_from"), data.get("sms_sent_to"))
+    if key == "no_message" and data.get("no_message_days") is not None:
+        days = int(data["no_message_days"])
+        return ngettext("no message for %(n)d day", "no message for %(n)d days", days) % {"n": days}
     if key in ("first_order", "last_order", "added"):
         label = {"first_order": gettext("first order"), "last_order": gettext("last order"), "added": gettext("added")}[
             key
