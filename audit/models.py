@@ -72,6 +72,9 @@ class AuditEntry(TenantModel):
         CAMPAIGN_RESUMED = "campaign.resumed", _("Campaign resumed")
         CAMPAIGN_CANCELLED = "campaign.cancelled", _("Campaign cancelled")
         MESSAGING_SETTINGS_CHANGED = "messaging.settings_changed", _("Messaging settings changed")
+        AUTO_MESSAGES_CHANGED = "messaging.auto_changed", _("Automatic messages changed")
+        TEMPLATE_SAVED = "messaging.template_saved", _("Message template saved")
+        TEMPLATE_DELETED = "messaging.template_deleted", _("Message template deleted")
         RATE_SET = "rate.set", _("Exchange rate set")
         RATE_DELETED = "rate.deleted", _("Exchange rate deleted")
 

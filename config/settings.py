@@ -208,6 +208,7 @@ CELERY_BEAT_SCHEDULE = {
     "poll-sms-deliveries": {"task": "messaging.tasks.poll_deliveries", "schedule": 600},
     "send-due-messages": {"task": "messaging.tasks.send_due_messages", "schedule": 60},
     "resume-campaigns": {"task": "messaging.tasks.resume_campaigns", "schedule": 60},
+    "birthday-greetings": {"task": "messaging.tasks.send_birthday_greetings", "schedule": crontab(minute=5)},
     "delete-expired-exports": {"task": "exports.tasks.delete_expired_exports", "schedule": crontab(minute=15)},
     "delete-expired-audit-entries": {
         "task": "audit.tasks.delete_expired_entries",

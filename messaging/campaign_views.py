@@ -12,9 +12,9 @@ from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
 from exports.services import request_campaign_export
-from messaging import campaigns, sms
-from messaging.forms import CampaignForm, MessagingSettingsForm
-from messaging.models import Channel, Message, MessagingSettings
+from messaging import automatic, campaigns, sms, texts
+from messaging.forms import AutoMessageForm, CampaignForm, MessagingSettingsForm, TemplateForm
+from messaging.models import Channel, Message, MessageTemplate, MessagingSettings
 from segments.models import Segment
 from segments.queries import segments_for
 from segments.services import choose_audience
@@ -123,6 +123,7 @@ def campaign_new(request):
         "summary": _summary(request, CampaignForm(data)),
         "segment": _segment(request, data),
         "selected_count": len(data.getlist("selected")),
+        "templates": texts.templates_of(request.company),
     }
     return render(request, "messaging/campaign_new.html", context)
 
@@ -227,3 +228,67 @@ def messaging_settings(request):
         flash.success(request, _("Messaging settings saved."))
         return redirect("messaging:settings")
     return render(request, "messaging/settings.html", {"form": form})
+
+
+@company_view(admin=True)
+def automatic_messages(request):
+    """Each event's switch, channel and text, saved together."""
+    autos = automatic.auto_messages(request.company)
+    forms = [
+        (
+            auto,
+            AutoMessageForm(
+                request.POST or None,
+                prefix=auto.event,
+                initial={"enabled": auto.enabled, "channel": auto.channel, "text": auto.text},
+            ),
+            automatic.variables_for(auto.event),
+        )
+        for auto in autos
+    ]
+    if request.method == "POST" and all(form.is_valid() for _auto, form, _names in forms):
+        values = {auto.event: form.cleaned_data for auto, form, _names in forms}
+        try:
+            automatic.save_auto_messages(request.company, values=values, actor=request.user)
+        except ValidationError as error:
+            for auto, form, _names in forms:
+                for message in error.message_dict.get(auto.event, []):
+                    form.add_error("text", message)
+        else:
+            flash.success(request, _("Automatic messages saved."))
+            return redirect("messaging:automatic")
+    return render(request, "messaging/automatic.html", {"forms": forms})
+
+
+@company_view()
+def template_list(request):
+    return render(request, "messaging/template_list.html", {"templates": texts.templates_of(request.company)})
+
+
+@company_view()
+def template_form(request, pk=None):
+    template = get_object_or_404(MessageTemplate, pk=pk) if pk else None
+    initial = (
+        {"name": template.name, "channel": template.channel, "subject": template.subject, "text": template.text}
+        if template
+        else {"channel": Channel.SMS}
+    )
+    form = TemplateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            texts.save_template(request.company, template=template, values=form.cleaned_data, actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            flash.success(request, _("Template saved."))
+            return redirect("messaging:templates")
+    return render(request, "messaging/template_form.html", {"form": form, "template": template})
+
+
+@require_POST
+@company_view()
+def template_delete(request, pk):
+    template = get_object_or_404(MessageTemplate, pk=pk)
+    texts.delete_template(request.company, template=template, actor=request.user)
+    flash.success(request, _("Template deleted."))
+    return redirect("messaging:templates")

@@ -172,10 +172,11 @@ def check_variables(text: str) -> None:
         )
 
 
-def render(text: str, customer: Customer, link: str = "") -> str:
-    """The text for one recipient: {name}, {first_name} and {link} (their quick order link)."""
+def render(text: str, customer: Customer, link: str = "", **extra: str) -> str:
+    """The text for one recipient: {name}, {first_name}, {link} (their quick order link), and the
+    `extra` values an automatic message has ({order}, {company})."""
     name = customer.full_name.strip()
-    values = {"name": name, "first_name": name.split()[0] if name else "", "link": link}
+    values = {"name": name, "first_name": name.split()[0] if name else "", "link": link, **extra}
     return VARIABLE.sub(lambda match: values.get(match.group(1), match.group(0)), text)
 
 
@@ -351,9 +352,9 @@ def make_recipients(company: Company, campaign: Campaign) -> int:
     table = Message._meta.db_table
     sql = (
         f"INSERT INTO {table} (company_id, customer_id, campaign_id, channel, direction, status, address, "
-        "subject, text, parts, key, provider_id, error, attempts, created_at) "
+        "subject, text, parts, key, event, provider_id, error, attempts, created_at) "
         "SELECT %s, audience.recipient_id, %s, %s, 'out', 'created', audience.recipient_address, %s, %s, 0, "
-        f"{key}, '', '', 0, %s "
+        f"{key}, '', '', '', 0, %s "
         f"FROM ({inner}) AS audience ORDER BY audience.recipient_id "
         "ON CONFLICT (campaign_id, customer_id, channel) DO NOTHING"
     )

@@ -78,3 +78,42 @@ class MessagingSettingsForm(forms.ModelForm):
             "quiet_until": forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
             "email_sender": forms.TextInput(attrs={"class": "form-control"}),
         }
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"}))
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=SENDABLE,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": _("Choose SMS or email."), "required": _("Choose SMS or email.")},
+    )
+    subject = forms.CharField(
+        label=_("Email subject"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    text = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5, "class": "form-control", "maxlength": 2000}),
+        help_text=_("Variables: {name}, {first_name}, {link} (the customer's quick order link)."),
+    )
+
+
+class AutoMessageForm(forms.Form):
+    enabled = forms.BooleanField(label=_("On"), required=False)
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=SENDABLE,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
+        error_messages={"invalid_choice": _("Choose SMS or email."), "required": _("Choose SMS or email.")},
+    )
+    text = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "maxlength": 2000}),
+    )

@@ -135,6 +135,8 @@ class Message(TenantModel):
     parts = models.PositiveSmallIntegerField(_("SMS parts"), default=0)
     # Sent to the provider with the message, so that a retried send can ask whether it went.
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # What an automatic message was sent for ("order:12:shipped", "birthday:7:2026"): once each.
+    event = models.CharField(max_length=64, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)  # sends the provider refused for a while
@@ -162,6 +164,7 @@ class Message(TenantModel):
             models.CheckConstraint(condition=~Q(text=""), name="message_text_not_empty"),
             # One message per recipient and channel of a campaign, however often its rows are made.
             models.UniqueConstraint(fields=["campaign", "customer", "channel"], name="message_campaign_once"),
+            models.UniqueConstraint(fields=["company", "event"], condition=~Q(event=""), name="message_event_once"),
         ]
 
     def __str__(self) -> str:
@@ -199,3 +202,54 @@ class MessagingSettings(TenantModel):
 
     def __str__(self) -> str:
         return str(self.company_id)
+
+
+class AutoMessage(TenantModel):
+    """A message the company sends by itself when something happens, switched on per event."""
+
+    class Event(models.TextChoices):
+        QUICK_LINK_ORDER = "quicklink_order", _("Order received through the quick order link")
+        ORDER_CONFIRMED = "order_confirmed", _("Order confirmed")
+        ORDER_IN_PRODUCTION = "order_in_production", _("Order in production")
+        ORDER_SHIPPED = "order_shipped", _("Order shipped")
+        ORDER_COMPLETED = "order_completed", _("Order completed")
+        ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+        BIRTHDAY = "birthday", _("Birthday greeting")
+
+    event = models.CharField(_("event"), max_length=32, choices=Event.choices)
+    enabled = models.BooleanField(_("on"), default=False)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.SMS)
+    text = models.TextField(_("text"), max_length=2000)
+
+    class Meta:
+        verbose_name = _("automatic message")
+        verbose_name_plural = _("automatic messages")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "event"], name="automessage_company_event_uniq"),
+            models.CheckConstraint(condition=~Q(text=""), name="automessage_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_event_display()
+
+
+class MessageTemplate(TenantModel):
+    """A saved text staff pick when writing to one customer or many."""
+
+    name = models.CharField(_("name"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.SMS)
+    subject = models.CharField(_("email subject"), max_length=255, blank=True)
+    text = models.TextField(_("text"), max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="template_company_name_uniq"),
+            models.CheckConstraint(condition=~Q(text=""), name="template_text_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -20,7 +20,7 @@ from django_scopes import scope, scopes_disabled
 
 from audit.services import Action, record
 from companies.fields import fits_an_id
-from companies.models import Company
+from companies.models import Company, User
 from customers.models import Customer
 from customers.services import set_consent
 from messaging import sms
@@ -68,9 +68,13 @@ def check_text(channel: str, text: str) -> str:
     return text
 
 
-def send_to_customer(company: Company, *, customer: Customer, channel: str, text: str, actor) -> Message:
+def send_to_customer(
+    company: Company, *, customer: Customer, channel: str, text: str, actor, subject: str = "", event: str = ""
+) -> Message:
     """One message to one customer, sent by the worker once this transaction commits. Refused with
-    the reason (nothing is created) when the customer cannot receive it on `channel`."""
+    the reason (nothing is created) when the customer cannot receive it on `channel`. With an
+    `event` (an automatic message's occasion), a second call for the same event returns the first
+    message and sends nothing."""
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Choose SMS, email or push.")})
     if customer.company_id != company.pk:
@@ -78,15 +82,19 @@ def send_to_customer(company: Company, *, customer: Customer, channel: str, text
     text = check_text(channel, text)
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(company=company, pk=customer.pk)
+        if event and (sent := Message.objects.filter(company=company, event=event).first()):
+            return sent
+        default_subject = _("A message from %(company)s") % {"company": company.name}
         message = Message.objects.create(
             company=company,
             customer=customer,
             channel=channel,
             address=_address(customer, channel),
-            subject=_("A message from %(company)s") % {"company": company.name} if channel == Channel.EMAIL else "",
+            subject=(subject.strip() or default_subject)[:255] if channel == Channel.EMAIL else "",
             text=text,
             parts=sms.count_parts(text) if channel == Channel.SMS else 0,
-            actor=actor,
+            actor=actor if isinstance(actor, User) else None,
+            event=event,
         )
         record(
             company,

@@ -2,7 +2,7 @@ from celery import shared_task
 from django_scopes import scope, scopes_disabled
 
 from companies.models import Company
-from messaging import campaigns, services
+from messaging import automatic, campaigns, services
 
 
 @shared_task(acks_late=True, time_limit=120)
@@ -53,3 +53,10 @@ def resume_campaigns() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE), across companies: campaigns to take up again."""
     with scopes_disabled():
         return campaigns.resume_campaigns()
+
+
+@shared_task
+def send_birthday_greetings() -> int:
+    """Every hour (CELERY_BEAT_SCHEDULE), across companies: today's birthday greetings."""
+    with scopes_disabled():
+        return automatic.send_birthday_greetings()

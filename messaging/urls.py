@@ -17,4 +17,9 @@ urlpatterns = [
     path("campaigns/<int:pk>/action/", campaign_views.campaign_action, name="campaign_action"),
     path("campaigns/<int:pk>/export/", campaign_views.campaign_export, name="campaign_export"),
     path("settings/", campaign_views.messaging_settings, name="settings"),
+    path("automatic/", campaign_views.automatic_messages, name="automatic"),
+    path("templates/", campaign_views.template_list, name="templates"),
+    path("templates/new/", campaign_views.template_form, name="template_new"),
+    path("templates/<int:pk>/", campaign_views.template_form, name="template_edit"),
+    path("templates/<int:pk>/delete/", campaign_views.template_delete, name="template_delete"),
 ]

@@ -18,6 +18,7 @@ from messaging.backends.smsru import status_for
 from messaging.forms import SendForm
 from messaging.models import Message
 from messaging.queries import messages_of
+from messaging.texts import templates_of
 
 logger = logging.getLogger(__name__)
 PER_PAGE = 20
@@ -32,7 +33,12 @@ def _list_context(request, customer: Customer) -> dict:
 
 
 def _tab(request, customer: Customer, form: SendForm, notice: str = ""):
-    context = {**_list_context(request, customer), "form": form, "notice": notice}
+    context = {
+        **_list_context(request, customer),
+        "form": form,
+        "notice": notice,
+        "templates": templates_of(request.company),
+    }
     return render(request, "messaging/partials/customer_messages.html", context)
 
 

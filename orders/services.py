@@ -26,6 +26,7 @@ from customers.services import find_or_create_customer
 from customers.services.figures import refresh_customer_stats
 from orders.images import OUTPUT_EXTENSION, PreparedImage, prepare_product_image
 from orders.models import MAX_QUANTITY, Category, Order, OrderDay, OrderItem, OrderLabel, OrderStatusChange, Product
+from orders.signals import order_placed, order_status_changed
 
 CENT = Decimal("0.01")
 
@@ -149,6 +150,7 @@ def place_order(
         refresh_customer_stats(customer)
         count_order_day(company, order=order, status=order.status, sign=1)
         _audit_placed(company, order, actor=actor)
+        order_placed.send(Order, company=company, order=order)
     return order
 
 
@@ -313,6 +315,7 @@ def change_order_status(company: Company, *, order: Order, status: str, actor) -
             label=f"#{order.number}",
             changes=changes,
         )
+        order_status_changed.send(Order, company=company, order=order, previous=previous)
     return order
 
 

@@ -30,7 +30,7 @@ from customers.models import (
 from customers.services import add_note, flag_possible_duplicate, merge_customers
 from exports.models import Export
 from imports.models import Import, ImportChange, ImportIssue
-from messaging.models import Campaign, Message, MessagingSettings
+from messaging.models import AutoMessage, Campaign, Message, MessageTemplate, MessagingSettings
 from orders.models import Category, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
 from segments.models import Segment
@@ -81,6 +81,8 @@ def snapshot(company):
         "campaigns": list(Campaign.objects.filter(company=company).order_by("pk").values()),
         "messages": list(Message.objects.filter(company=company).order_by("pk").values()),
         "messaging_settings": list(MessagingSettings.objects.filter(company=company).values()),
+        "auto_messages": list(AutoMessage.objects.filter(company=company).values()),
+        "templates": list(MessageTemplate.objects.filter(company=company).values()),
     }
 
 
@@ -142,6 +144,8 @@ def company_a_objects(world, in_company_a):
     )
     ImportIssue.objects.create(company=world.company_a, source=imported, row=2, reason=f"{SECRET} reason")
     MessagingSettings.objects.create(company=world.company_a, email_sender=f"{SECRET} sender", quiet_hours=False)
+    AutoMessage.objects.create(company=world.company_a, event="birthday", enabled=True, text=f"{SECRET} greeting")
+    template = MessageTemplate.objects.create(company=world.company_a, name=f"{SECRET} template", text=f"{SECRET} text")
     campaign = Campaign.objects.create(
         company=world.company_a,
         channel="sms",
@@ -164,6 +168,7 @@ def company_a_objects(world, in_company_a):
     ImportChange.objects.create(company=world.company_a, source=imported, customer=customer, created=True)
     return {
         "campaign": campaign.pk,
+        "template": template.pk,
         "import": imported.pk,
         "export": export.pk,
         "duplicate_pair": DuplicateCandidate.objects.get(company=world.company_a).pk,

@@ -39,6 +39,17 @@
     if (filterForm && window.htmx && !target.matches('input[type="search"], [data-own-trigger]')) {
       window.htmx.trigger(filterForm, "filters-changed");
     }
+    if (target.matches("select[data-template-for]") && target.value) {
+      // A saved template fills the text (and the email subject); "input" lets the page count it.
+      const option = target.selectedOptions[0];
+      const text = document.querySelector(target.dataset.templateFor);
+      const subject = target.dataset.templateSubject && document.querySelector(target.dataset.templateSubject);
+      if (text) {
+        text.value = option.dataset.text;
+        text.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      if (subject && option.dataset.subject) subject.value = option.dataset.subject;
+    }
     if (target.matches("[data-select-all]")) {
       document.querySelectorAll('input[name="selected"]').forEach(function (box) { box.checked = target.checked; });
     }
