@@ -75,6 +75,8 @@ class AuditEntry(TenantModel):
         AUTO_MESSAGES_CHANGED = "messaging.auto_changed", _("Automatic messages changed")
         TEMPLATE_SAVED = "messaging.template_saved", _("Message template saved")
         TEMPLATE_DELETED = "messaging.template_deleted", _("Message template deleted")
+        PUSH_SUBSCRIBED = "push.subscribed", _("Turned on notifications")
+        PUSH_UNSUBSCRIBED = "push.unsubscribed", _("Turned off notifications")
         RATE_SET = "rate.set", _("Exchange rate set")
         RATE_DELETED = "rate.deleted", _("Exchange rate deleted")
 

@@ -128,6 +128,14 @@ SMSRU_API_ID = env_str("SMSRU_API_ID", "")
 SMSRU_SENDER = env_str("SMSRU_SENDER", "")
 SMSRU_TIMEOUT = float(env_str("SMSRU_TIMEOUT", "10"))
 SMSRU_CALLBACK_SECRET = env_str("SMSRU_CALLBACK_SECRET", "")
+# Web push (RFC 8030/8291, VAPID): the server's key pair, as a PEM file. Without one, a key is made
+# once under var/ (keep it: a new key makes every browser's subscription stale). WEBPUSH_CONTACT
+# goes to the push services with each message, as the VAPID "sub" claim.
+WEBPUSH_VAPID_KEY_FILE = Path(env_str("WEBPUSH_VAPID_KEY_FILE", str(VAR_DIR / "webpush-vapid.pem")))
+WEBPUSH_CONTACT = env_str("WEBPUSH_CONTACT", "mailto:support@example.com")
+WEBPUSH_TIMEOUT = float(env_str("WEBPUSH_TIMEOUT", "10"))
+# Browsers' push services are all https; tests talk to a local one on http.
+WEBPUSH_ALLOW_HTTP = DEBUG or env_bool("WEBPUSH_ALLOW_HTTP", False)
 
 # The activity log keeps two years unless told otherwise; older entries are swept daily.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)

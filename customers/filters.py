@@ -78,6 +78,7 @@ CRITERIA = [
     Criterion("push_consent", _("Consents to push"), ("push_consent",)),
     Criterion("has_email", _("Has an email"), ("has_email",)),
     Criterion("has_phone", _("Has a phone"), ("has_phone",)),
+    Criterion("has_push", _("Push: subscribed"), ("has_push",)),
     Criterion("sms_sent", _("SMS sent"), ("sms_sent_from", "sms_sent_to")),
     Criterion("no_message", _("No message for"), ("no_message_days",)),
 ]
@@ -92,6 +93,7 @@ YES_NO_CRITERIA = (
     "push_consent",
     "has_email",
     "has_phone",
+    "has_push",
 )
 # Every parameter the filter reads; anything else in a query string (page, sort, segment) is not a criterion.
 FILTER_PARAMS = ("q", *(name for criterion in CRITERIA for name in criterion.fields))
@@ -251,6 +253,7 @@ class CustomerFilter(django_filters.FilterSet):
     push_consent = _choice(_("Consents to push"), YES_NO)
     has_email = _choice(_("Has an email"), YES_NO)
     has_phone = _choice(_("Has a phone"), YES_NO)
+    has_push = _choice(_("Push: subscribed"), YES_NO)
     sms_sent_from = _date(_("from"))
     sms_sent_to = _date(_("to"))
     no_message_days = _int(_("days"), minimum=1, maximum=MAX_PERIOD)
@@ -314,6 +317,10 @@ def criteria_condition(data: dict, *, now: datetime) -> Q:
         q &= _yes_no(data.get(f"{channel}_consent"), Q(**{f"{channel}_consent": True}))
     q &= _yes_no(data.get("has_email"), Exists(CustomerEmail.objects.filter(customer=OuterRef("pk"))))
     q &= _yes_no(data.get("has_phone"), Exists(CustomerPhone.objects.filter(customer=OuterRef("pk"))))
+    if data.get("has_push"):
+        # Turned on notifications on their quick order link (messaging's subscriptions).
+        subscriptions = Customer.push_subscriptions.rel.related_model.objects.filter(customer=OuterRef("pk"))
+        q &= _yes_no(data["has_push"], Exists(subscriptions))
     if data.get("sms_sent_from") or data.get("sms_sent_to"):
         sent = _messages().filter(channel="sms", direction="out", status__in=WENT)
         q &= Q(Exists(sent.filter(_dates("sent_at", data.get("sms_sent_from"), data.get("sms_sent_to")))))

@@ -24,7 +24,7 @@ from customers.models import (
     Label,
     Note,
 )
-from messaging.models import Message
+from messaging.models import AutoMessage, Campaign, Message, MessageTemplate, MessagingSettings
 from orders.models import Category, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from segments.models import Segment
 
@@ -38,8 +38,9 @@ class Table:
 
 
 # What the company keeps in the product, in the order one would read it. Left out on purpose:
-# quick-link secrets, derived counters (orders per day), the duplicate finder's pairs, the
-# fingerprints of erased contacts, and the import and export logs.
+# quick-link secrets, browsers' push subscriptions (their keys), derived counters (orders per
+# day), the duplicate finder's pairs, the fingerprints of erased contacts, and the import and
+# export logs.
 TABLES = [
     Table("customers", Customer),
     Table("customer_phones", CustomerPhone),
@@ -55,7 +56,11 @@ TABLES = [
     Table("order_items", OrderItem),
     Table("order_labels", OrderLabel),
     Table("order_status_changes", OrderStatusChange),
+    Table("campaigns", Campaign),
     Table("messages", Message),
+    Table("message_templates", MessageTemplate),
+    Table("automatic_messages", AutoMessage),
+    Table("messaging_settings", MessagingSettings),
     Table("segments", Segment),
     Table("exchange_rates", ExchangeRate),
 ]

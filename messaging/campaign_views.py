@@ -67,6 +67,7 @@ def _summary(request, form: CampaignForm) -> dict:
             for value, label in Channel.choices
         ],
         "channel": channel,
+        "unreachable": {value for value in Channel.values if not reached.channels[value].reachable},
         "recipient": recipient,
         "text": text,
     }
@@ -132,7 +133,8 @@ def campaign_new(request):
 @company_view()
 def campaign_summary(request):
     """The compose page's right column again (htmx), as the choices and the text change."""
-    context = {"summary": _summary(request, CampaignForm(request.POST))}
+    form = CampaignForm(request.POST)
+    context = {"summary": _summary(request, form), "form": form, "oob": True}
     return render(request, "messaging/partials/campaign_summary.html", context)
 
 

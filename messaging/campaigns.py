@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +31,7 @@ from audit.services import Action, record
 from companies.models import Company, Membership, has_role
 from customers.models import Customer, CustomerEmail, CustomerPhone
 from messaging import services, sms
-from messaging.models import Campaign, Channel, Message, MessagingSettings
+from messaging.models import Campaign, Channel, Message, MessagingSettings, PushSubscription
 from quicklinks.services import links_for
 from segments.services import ChosenAudience
 
@@ -125,6 +125,7 @@ def reach(queryset: QuerySet[Customer]) -> Reach:
         sms_allowed=Count("pk", filter=sms_ok),
         email_allowed=Count("pk", filter=email_ok),
         push_allowed=Count("pk", filter=ok & Q(push_consent=True)),
+        push=Count("pk", filter=ok & Q(push_consent=True) & Q(_has(PushSubscription))),
     )
     gone = {"erased": counts["erased"], "blocked": counts["blocked"]}
     return Reach(
@@ -142,13 +143,13 @@ def reach(queryset: QuerySet[Customer]) -> Reach:
                     "no_email": counts["email_allowed"] - counts["email"],
                 },
             ),
-            # Web push reaches the customers who turned notifications on; none can yet.
+            # Web push reaches the customers who turned notifications on on their quick order link.
             Channel.PUSH: ChannelReach(
-                0,
+                counts["push"],
                 {
                     **gone,
                     "opted_out": counts["total"] - counts["erased"] - counts["blocked"] - counts["push_allowed"],
-                    "no_push": counts["push_allowed"],
+                    "no_push": counts["push_allowed"] - counts["push"],
                 },
             ),
         },
@@ -325,12 +326,13 @@ def _queue(campaign: Campaign) -> None:
 
 def _reachable(queryset: QuerySet[Customer], channel: str) -> QuerySet[Customer]:
     reachable = queryset.filter(erased_at=None, is_blocked=False, **{f"{channel}_consent": True})
+    model = {Channel.SMS: CustomerPhone, Channel.EMAIL: CustomerEmail, Channel.PUSH: PushSubscription}[channel]
+    return reachable.filter(_has(model))
+
+
+def _first_address(channel: str) -> Subquery | Value:
     if channel == Channel.PUSH:
-        return reachable.none()
-    return reachable.filter(_has(CustomerPhone if channel == Channel.SMS else CustomerEmail))
-
-
-def _first_address(channel: str) -> Subquery:
+        return Value("")  # every browser the customer turned notifications on in
     model, column = (CustomerPhone, "number") if channel == Channel.SMS else (CustomerEmail, "email")
     return Subquery(model.objects.filter(customer=OuterRef("pk")).order_by("position", "pk").values(column)[:1])
 

@@ -4,16 +4,29 @@ from django.utils.translation import gettext_lazy as _
 from customers.forms import IdListField
 from messaging.models import Channel, MessagingSettings
 
-# What staff can send to one customer today; push waits for customers' subscriptions.
+# The channels of templates and automatic messages; push goes to one customer or as a campaign.
 SENDABLE = [(Channel.SMS.value, Channel.SMS.label), (Channel.EMAIL.value, Channel.EMAIL.label)]
+
+
+class ChannelSelect(forms.Select):
+    """A select whose `unavailable` choices show but cannot be picked (push for a customer who has
+    not turned notifications on)."""
+
+    unavailable: frozenset = frozenset()
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if value in self.unavailable:
+            option["attrs"]["disabled"] = True
+        return option
 
 
 class SendForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("Channel"),
-        choices=SENDABLE,
-        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
-        error_messages={"invalid_choice": _("Choose SMS or email."), "required": _("Choose SMS or email.")},
+        choices=Channel.choices,
+        widget=ChannelSelect(attrs={"class": "form-select form-select-sm w-auto"}),
+        error_messages={"invalid_choice": _("Choose SMS, email or push."), "required": _("Choose SMS, email or push.")},
     )
     text = forms.CharField(
         label=_("Message"),

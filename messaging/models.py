@@ -253,3 +253,28 @@ class MessageTemplate(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PushSubscription(TenantModel):
+    """One browser of a customer that turned on notifications on their quick order link: the push
+    service's endpoint and the keys the payload is encrypted to (RFC 8291). A customer may have
+    several; one the push service says is gone (404, 410) is deleted."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000)
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=50)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(_("turned on"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+        constraints = [models.UniqueConstraint(fields=["company", "endpoint"], name="push_company_endpoint_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.endpoint[:60]}"
+
+    @property
+    def info(self) -> dict:
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}

@@ -23,9 +23,10 @@ from companies.fields import fits_an_id
 from companies.models import Company, User
 from customers.models import Customer
 from customers.services import set_consent
-from messaging import sms
+from messaging import push, sms
 from messaging.backends import SmsError, SmsUnknown, sms_backend
-from messaging.models import Channel, Message, MessagingSettings
+from messaging.models import Channel, Message, MessagingSettings, PushSubscription
+from quicklinks.services import links_for
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +37,12 @@ def _address(customer: Customer, channel: str) -> str:
         raise ValidationError(_("This customer's personal data was erased; nothing can be sent to them."))
     if customer.is_blocked:
         raise ValidationError(_("This customer is blocked; unblock them to send messages."))
-    if channel == Channel.PUSH:
-        raise ValidationError(_("This customer has not turned on notifications on their quick order link."))
     if not getattr(customer, f"{channel}_consent"):
         raise ValidationError(_("This customer has opted out of this channel."))
+    if channel == Channel.PUSH:
+        if not customer.push_subscriptions.exists():
+            raise ValidationError(_("This customer has not turned on notifications on their quick order link."))
+        return ""  # every browser they turned notifications on in
     contacts = customer.phones if channel == Channel.SMS else customer.emails
     field = "number" if channel == Channel.SMS else "email"
     address = contacts.order_by("position", "pk").values_list(field, flat=True).first()
@@ -211,6 +214,8 @@ def send_claimed(company: Company, message: Message, *, connection=None, sender:
         if message.channel == Channel.SMS:
             sent = sms_backend().send(to=message.address, text=message.text, key=str(message.key), sender=company.name)
             provider_id, delivered = sent.provider_id, sent.delivered
+        elif message.channel == Channel.PUSH:
+            return _send_push(company, message)
         else:
             _email(company, message, connection=connection, sender=sender).send()
             provider_id, delivered = "", False
@@ -239,6 +244,19 @@ def send_claimed(company: Company, message: Message, *, connection=None, sender:
     if delivered:
         fields["delivered_at"] = fields["sent_at"]
     return finish(message, status, **fields)
+
+
+def _send_push(company: Company, message: Message) -> str:
+    """To every browser the customer turned notifications on in; tapping it opens their link."""
+    subscriptions = list(PushSubscription.objects.filter(company=company, customer_id=message.customer_id))
+    if not subscriptions:
+        return finish(message, Message.Status.FAILED, error=_("The customer has turned notifications off."))
+    url = links_for(company, [message.customer]).get(message.customer_id, settings.SITE_URL)
+    outcome = push.send(subscriptions, title=company.name, body=message.text, url=url)
+    if outcome.delivered:
+        return finish(message, Message.Status.SENT, sent_at=timezone.now())
+    error = "; ".join(outcome.errors) or _("The customer has turned notifications off.")
+    return finish(message, Message.Status.FAILED, error=error[:500])
 
 
 STALLED_AFTER = timedelta(minutes=10)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("sms-length/", views.sms_length, name="sms_length"),
     path("callbacks/smsru/<str:secret>/", views.smsru_callback, name="smsru_callback"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("push/<str:token>/", views.push_subscription, name="push_subscription"),
     path("campaigns/", campaign_views.campaign_list, name="campaigns"),
     path("campaigns/new/", campaign_views.campaign_new, name="campaign_new"),
     path("campaigns/summary/", campaign_views.campaign_summary, name="campaign_summary"),

@@ -1,10 +1,11 @@
+import json
 import logging
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
@@ -13,12 +14,14 @@ from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
 from customers.models import Customer
-from messaging import services, sms
+from messaging import push, services, sms
 from messaging.backends.smsru import status_for
 from messaging.forms import SendForm
-from messaging.models import Message
+from messaging.models import Channel, Message, PushSubscription
 from messaging.queries import messages_of
 from messaging.texts import templates_of
+from quicklinks.models import QuickLink
+from quicklinks.views import quicklink_view
 
 logger = logging.getLogger(__name__)
 PER_PAGE = 20
@@ -33,7 +36,11 @@ def _list_context(request, customer: Customer) -> dict:
 
 
 def _tab(request, customer: Customer, form: SendForm, notice: str = ""):
+    subscribed = PushSubscription.objects.filter(company=request.company, customer=customer).exists()
+    if not subscribed:
+        form.fields["channel"].widget.unavailable = frozenset({Channel.PUSH.value})
     context = {
+        "push_off": not subscribed,
         **_list_context(request, customer),
         "form": form,
         "notice": notice,
@@ -125,3 +132,33 @@ def unsubscribe(request, token):
         done = True
     context = {"company": customer.company, "done": done or not customer.email_consent}
     return render(request, "messaging/unsubscribe.html", context)
+
+
+@require_POST
+@quicklink_view
+def push_subscription(request, link: QuickLink):
+    """From the quick order link page's Turn on / Turn off notifications (JSON from static/js/push.js):
+    the browser's subscription, stored for the link's customer or removed."""
+    try:
+        data = json.loads(request.body[:10_000] or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return JsonResponse({"error": _("The browser sent no subscription.")}, status=400)
+    if data.get("action") == "unsubscribe":
+        push.unsubscribe(link.company, customer=link.customer, endpoint=str(data.get("endpoint", "")))
+        return JsonResponse({"subscribed": False, "message": _("Notifications are off.")})
+    if not link.customer.push_consent:
+        return JsonResponse({"error": _("You asked us not to send you notifications.")}, status=403)
+    try:
+        push.subscribe(
+            link.company,
+            customer=link.customer,
+            data=data.get("subscription"),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    return JsonResponse(
+        {"subscribed": True, "message": _("Notifications are on. We will let you know about your orders.")}
+    )

@@ -30,7 +30,7 @@ from customers.models import (
 from customers.services import add_note, flag_possible_duplicate, merge_customers
 from exports.models import Export
 from imports.models import Import, ImportChange, ImportIssue
-from messaging.models import AutoMessage, Campaign, Message, MessageTemplate, MessagingSettings
+from messaging.models import AutoMessage, Campaign, Message, MessageTemplate, MessagingSettings, PushSubscription
 from orders.models import Category, Order, OrderItem, OrderLabel, OrderStatusChange, Product
 from orders.services import Line, add_order_label, place_order
 from segments.models import Segment
@@ -83,6 +83,7 @@ def snapshot(company):
         "messaging_settings": list(MessagingSettings.objects.filter(company=company).values()),
         "auto_messages": list(AutoMessage.objects.filter(company=company).values()),
         "templates": list(MessageTemplate.objects.filter(company=company).values()),
+        "push_subscriptions": list(PushSubscription.objects.filter(company=company).values()),
     }
 
 
@@ -145,6 +146,9 @@ def company_a_objects(world, in_company_a):
     ImportIssue.objects.create(company=world.company_a, source=imported, row=2, reason=f"{SECRET} reason")
     MessagingSettings.objects.create(company=world.company_a, email_sender=f"{SECRET} sender", quiet_hours=False)
     AutoMessage.objects.create(company=world.company_a, event="birthday", enabled=True, text=f"{SECRET} greeting")
+    PushSubscription.objects.create(
+        company=world.company_a, customer=customer, endpoint="https://push.example/a", p256dh="k", auth="a"
+    )
     template = MessageTemplate.objects.create(company=world.company_a, name=f"{SECRET} template", text=f"{SECRET} text")
     campaign = Campaign.objects.create(
         company=world.company_a,

@@ -103,6 +103,7 @@ def erase_customer(company: Company, *, customer: Customer, actor) -> Customer:
         customer.emails.all().delete()
         customer.notes.all().delete()
         customer.messages.all().delete()  # what was written to them, and where it went
+        customer.push_subscriptions.all().delete()  # their browsers
         customer.events.all().delete()  # edits name the old values
         customer.merges.all().delete()  # undo snapshots hold the absorbed card's data
         DuplicateCandidate.objects.filter(Q(first=customer) | Q(second=customer)).delete()

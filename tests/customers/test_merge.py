@@ -21,7 +21,7 @@ from customers.services import (
     update_customer,
 )
 from imports.models import Import, ImportChange
-from messaging.models import Message
+from messaging.models import Message, PushSubscription
 from orders.models import Order, Product
 from orders.services import Line, place_order
 from quicklinks.services import issue_link
@@ -59,6 +59,9 @@ ROW_MAKERS = {
     ("quicklinks.QuickLink", "customer"): lambda w, c, p: issue_link(w.company_a, customer=c, actor=w.owner_a),
     ("messaging.Message", "customer"): lambda w, c, p: Message.objects.create(
         company=w.company_a, customer=c, channel="sms", text=f"Hello {c.full_name}", address="+79160000000"
+    ),
+    ("messaging.PushSubscription", "customer"): lambda w, c, p: PushSubscription.objects.create(
+        company=w.company_a, customer=c, endpoint=f"https://push.example/{c.pk}", p256dh="key", auth="secret"
     ),
     ("imports.ImportChange", "customer"): lambda w, c, p: ImportChange.objects.create(
         company=w.company_a,

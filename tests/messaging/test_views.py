@@ -60,7 +60,7 @@ def test_what_cannot_be_sent_says_why_next_to_the_text_and_sends_nothing(
     empty = post(manager_client, anna, django_capture_on_commit_callbacks, channel="sms", text="   ")
     assert "Write the message." in empty.content.decode()
     fax = post(manager_client, anna, django_capture_on_commit_callbacks, channel="fax", text="Hi")
-    assert "Choose SMS or email." in fax.content.decode()
+    assert "Choose SMS, email or push." in fax.content.decode()
     too_long = post(manager_client, anna, django_capture_on_commit_callbacks, channel="email", text="x" * 2001)
     assert "at most 2000 characters" in too_long.content.decode()
     assert not Message.objects.exists() and not sms_files.exists()
