@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
 from exports.services import request_campaign_export
-from messaging import automatic, campaigns, sms, texts
+from messaging import automatic, campaigns, secrets, sms, texts
 from messaging.forms import AutoMessageForm, CampaignForm, MessagingSettingsForm, TemplateForm
 from messaging.models import Channel, Message, MessageTemplate, MessagingSettings
 from segments.models import Segment
@@ -226,10 +226,18 @@ def messaging_settings(request):
     instance = found or MessagingSettings(company=request.company)
     form = MessagingSettingsForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        campaigns.save_settings(request.company, values=form.cleaned_data, actor=request.user)
-        flash.success(request, _("Messaging settings saved."))
-        return redirect("messaging:settings")
-    return render(request, "messaging/settings.html", {"form": form})
+        try:
+            _prefs, balance = campaigns.save_settings(request.company, values=form.cleaned_data, actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            flash.success(request, _("Messaging settings saved."))
+            if balance is not None:
+                amount = formats.number_format(balance, decimal_pos=2, use_l10n=True)
+                flash.info(request, _("SMS.ru answered: the balance is %(balance)s.") % {"balance": amount})
+            return redirect("messaging:settings")
+    saved_id = secrets.masked(secrets.decrypt(instance.smsru_api_id))
+    return render(request, "messaging/settings.html", {"form": form, "saved_api_id": saved_id})
 
 
 @company_view(admin=True)

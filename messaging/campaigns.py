@@ -17,6 +17,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,7 +31,9 @@ from django.utils.translation import gettext as _
 from audit.services import Action, record
 from companies.models import Company, Membership, has_role
 from customers.models import Customer, CustomerEmail, CustomerPhone
-from messaging import services, sms
+from messaging import secrets, services, sms
+from messaging.backends import SmsError, SmsUnknown
+from messaging.backends.smsru import SmsRuBackend
 from messaging.models import Campaign, Channel, Message, MessagingSettings, PushSubscription
 from quicklinks.services import links_for
 from segments.services import ChosenAudience
@@ -51,12 +54,22 @@ def settings_for(company: Company) -> MessagingSettings:
     return found or MessagingSettings(company=company)
 
 
-SETTINGS_FIELDS = ("sms_price", "quiet_hours", "quiet_from", "quiet_until", "email_sender")
+SETTINGS_FIELDS = (
+    "sms_price",
+    "quiet_hours",
+    "quiet_from",
+    "quiet_until",
+    "email_sender",
+    "sms_provider",
+    "smsru_sender",
+)
 
 
 @transaction.atomic
-def save_settings(company: Company, *, values: dict, actor) -> MessagingSettings:
-    """The company's messaging settings, with what changed in the activity log."""
+def save_settings(company: Company, *, values: dict, actor) -> tuple[MessagingSettings, Decimal | None]:
+    """The company's messaging settings, with what changed in the activity log (a credential as
+    changed, never its value). A new SMS.ru API ID is tried (its balance asked) before it is kept;
+    returns the settings and that balance."""
     prefs = MessagingSettings.objects.select_for_update().filter(company=company).first()
     prefs = prefs or MessagingSettings(company=company)
     changes = []
@@ -65,11 +78,24 @@ def save_settings(company: Company, *, values: dict, actor) -> MessagingSettings
         if old != new:
             changes.append({"field": name, "old": str(old), "new": str(new)})
             setattr(prefs, name, new)
+    balance, api_id = None, (values.get("smsru_api_id") or "").strip()
+    if api_id:
+        try:
+            balance = SmsRuBackend(api_id=api_id).balance()
+        except (SmsError, SmsUnknown) as error:
+            raise ValidationError(
+                {"smsru_api_id": _("SMS.ru did not accept it: %(error)s") % {"error": error}}
+            ) from error
+        was = secrets.masked(secrets.decrypt(prefs.smsru_api_id))
+        prefs.smsru_api_id = secrets.encrypt(api_id)
+        changes.append({"field": "smsru_api_id", "old": was, "new": secrets.masked(api_id)})
+    if prefs.sms_provider == "smsru" and not prefs.smsru_api_id:
+        raise ValidationError({"smsru_api_id": _("Enter the API ID from your SMS.ru account.")})
     prefs.full_clean()
     prefs.save()
     if changes:
         record(company, actor=actor, action=Action.MESSAGING_SETTINGS_CHANGED, target=prefs, changes=changes)
-    return prefs
+    return prefs, balance
 
 
 # --- What an audience reaches ------------------------------------------------------------------

@@ -82,10 +82,27 @@ class CampaignForm(forms.Form):
 
 
 class MessagingSettingsForm(forms.ModelForm):
+    smsru_api_id = forms.CharField(
+        label=_("SMS.ru API ID"),
+        required=False,
+        max_length=100,
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "off"}, render_value=False),
+    )
+
     class Meta:
         model = MessagingSettings
-        fields = ["sms_price", "quiet_hours", "quiet_from", "quiet_until", "email_sender"]
+        fields = [
+            "sms_price",
+            "quiet_hours",
+            "quiet_from",
+            "quiet_until",
+            "email_sender",
+            "sms_provider",
+            "smsru_sender",
+        ]
         widgets = {
+            "sms_provider": forms.Select(attrs={"class": "form-select"}),
+            "smsru_sender": forms.TextInput(attrs={"class": "form-control"}),
             "sms_price": forms.NumberInput(attrs={"class": "form-control", "step": "0.01", "min": "0"}),
             "quiet_from": forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),
             "quiet_until": forms.TimeInput(attrs={"class": "form-control", "type": "time"}, format="%H:%M"),

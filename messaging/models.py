@@ -191,6 +191,19 @@ class MessagingSettings(TenantModel):
     email_sender = models.CharField(
         _("email sender name"), max_length=100, blank=True, help_text=_("The company's name when left empty.")
     )
+    sms_provider = models.CharField(
+        _("SMS provider"),
+        max_length=16,
+        choices=[("", _("The service's own")), ("smsru", "SMS.ru")],
+        blank=True,
+    )
+    smsru_api_id = models.TextField(blank=True)  # encrypted (messaging.secrets); never shown back
+    smsru_sender = models.CharField(
+        _("SMS sender name"),
+        max_length=11,
+        blank=True,
+        help_text=_("As approved in your SMS.ru account; the company's name when left empty."),
+    )
 
     class Meta:
         verbose_name = _("messaging settings")

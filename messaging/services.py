@@ -212,7 +212,8 @@ def send_claimed(company: Company, message: Message, *, connection=None, sender:
     """Sends a message this worker claimed (status "sending") and records what came of it."""
     try:
         if message.channel == Channel.SMS:
-            sent = sms_backend().send(to=message.address, text=message.text, key=str(message.key), sender=company.name)
+            backend = sms_backend(company)
+            sent = backend.send(to=message.address, text=message.text, key=str(message.key), sender=company.name)
             provider_id, delivered = sent.provider_id, sent.delivered
         elif message.channel == Channel.PUSH:
             return _send_push(company, message)
@@ -270,9 +271,11 @@ def resolve_stalled_messages() -> int:
     stalled = Message.objects.filter(
         status=Message.Status.SENDING, claimed_at__lt=timezone.now() - STALLED_AFTER, channel=Channel.SMS
     )
-    resolved = 0
-    backend = sms_backend()
+    resolved, backends = 0, {}
     for message in stalled.only("pk", "company_id", "key", "campaign_id").iterator(chunk_size=500):
+        if message.company_id not in backends:
+            backends[message.company_id] = sms_backend(Company(pk=message.company_id))
+        backend = backends[message.company_id]
         if not backend.can_look_up:
             resolved += finish(message, Message.Status.UNKNOWN, error=_UNKNOWN) == Message.Status.UNKNOWN
             continue
@@ -308,23 +311,29 @@ def record_delivery(provider_id: str, status: str) -> bool:
 
 
 def poll_deliveries(limit: int = 500) -> int:
-    """Asks the gateway about SMS sent in the last day that it has not said were delivered, for
-    gateways that can be asked (and whose callback may not be set up). Returns how many changed."""
-    backend = sms_backend()
-    if not hasattr(backend, "delivery"):
-        return 0
+    """Asks the gateways about SMS sent in the last day that they have not said were delivered, for
+    gateways that can be asked (and whose callback may not be set up), each company's through its
+    own account. Returns how many changed."""
     since = timezone.now() - timedelta(days=1)
+    changed, backends, unwell = 0, {}, set()
     with scopes_disabled():
         waiting = Message.objects.filter(channel=Channel.SMS, status=Message.Status.SENT, sent_at__gte=since).exclude(
             provider_id=""
         )
-        changed = 0
-        for provider_id in waiting.values_list("provider_id", flat=True).order_by("sent_at")[:limit]:
+        for company_id, provider_id in waiting.values_list("company_id", "provider_id").order_by("sent_at")[:limit]:
+            if company_id in unwell:
+                continue
+            if company_id not in backends:
+                backends[company_id] = sms_backend(Company(pk=company_id))
+            backend = backends[company_id]
+            if not hasattr(backend, "delivery"):
+                continue
             try:
                 outcome = backend.delivery(provider_id)
             except (SmsError, SmsUnknown) as error:
                 logger.warning("asking about SMS %s: %s", provider_id, error)
-                break  # the gateway is unwell: ask again at the next round
+                unwell.add(company_id)  # that gateway is unwell: ask again at the next round
+                continue
             if outcome:
                 changed += record_delivery(provider_id, outcome)
     return changed

@@ -40,5 +40,16 @@ class SmsBackend(ABC):
         raise TypeError(f"{type(self).__name__} cannot look messages up by key")
 
 
-def sms_backend() -> SmsBackend:
+def sms_backend(company=None) -> SmsBackend:
+    """The company's own provider account when it set one up (messaging settings), else the
+    service's (settings.SMS_BACKEND)."""
+    if company is not None:
+        from messaging.models import MessagingSettings  # the models do not import the backends
+        from messaging.secrets import decrypt
+
+        prefs = MessagingSettings.objects.filter(company_id=company.pk).first()
+        if prefs is not None and prefs.sms_provider == "smsru":
+            from messaging.backends.smsru import SmsRuBackend
+
+            return SmsRuBackend(api_id=decrypt(prefs.smsru_api_id), sender=prefs.smsru_sender)
     return import_string(settings.SMS_BACKEND)()

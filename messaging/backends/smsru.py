@@ -29,9 +29,12 @@ TEMPORARY = {220, 500, 501, 502, 503, 504}
 
 
 class SmsRuBackend(SmsBackend):
-    def __init__(self):
+    """The service's SMS.ru account (settings), or a company's own (`api_id`, `sender`)."""
+
+    def __init__(self, *, api_id: str | None = None, sender: str | None = None):
         self.url = settings.SMSRU_URL.rstrip("/")
-        self.api_id = settings.SMSRU_API_ID
+        self.api_id = settings.SMSRU_API_ID if api_id is None else api_id
+        self.sender = settings.SMSRU_SENDER if sender is None else sender
         self.timeout = settings.SMSRU_TIMEOUT
 
     def _call(self, method: str, **params) -> dict:
@@ -54,8 +57,8 @@ class SmsRuBackend(SmsBackend):
     def send(self, *, to: str, text: str, key: str, sender: str = "") -> Sent:
         number = to.lstrip("+")
         params = {"to": number, "msg": text}
-        if settings.SMSRU_SENDER or sender:
-            params["from"] = settings.SMSRU_SENDER or sender
+        if self.sender or sender:
+            params["from"] = self.sender or sender
         answer = self._call("sms/send", **params)
         result = (answer.get("sms") or {}).get(number) or answer
         if answer.get("status") != "OK" or result.get("status") != "OK":
