@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from companies.decorators import company_view
 from exports.services import request_campaign_export
-from messaging import automatic, campaigns, secrets, sms, texts
+from messaging import automatic, campaigns, secrets, services, sms, texts
 from messaging.forms import AutoMessageForm, CampaignForm, MessagingSettingsForm, TemplateForm
 from messaging.models import Channel, Message, MessageTemplate, MessagingSettings
 from segments.models import Segment
@@ -237,7 +237,8 @@ def messaging_settings(request):
                 flash.info(request, _("SMS.ru answered: the balance is %(balance)s.") % {"balance": amount})
             return redirect("messaging:settings")
     saved_id = secrets.masked(secrets.decrypt(instance.smsru_api_id))
-    return render(request, "messaging/settings.html", {"form": form, "saved_api_id": saved_id})
+    context = {"form": form, "saved_api_id": saved_id, "callback_url": services.callback_url(request.company)}
+    return render(request, "messaging/settings.html", context)
 
 
 @company_view(admin=True)

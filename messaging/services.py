@@ -2,6 +2,8 @@
 it with a conditional update (created → sending), calls the provider with the message's key, and
 records what came of it, so that a retried or duplicated task never sends twice."""
 
+import hashlib
+import hmac
 import logging
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
@@ -14,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_scopes import scope, scopes_disabled
@@ -296,11 +299,37 @@ def resolve_stalled_messages() -> int:
 _UNKNOWN = "The worker stopped while sending and the provider cannot say whether it went; it is not resent."
 
 
-def record_delivery(provider_id: str, status: str) -> bool:
+CALLBACK_SALT = b"messaging.smsru.callback"
+
+
+def callback_secret(company: Company) -> str:
+    """The path secret of a company's own SMS.ru callback URL: its id and an HMAC of it."""
+    digest = hmac.new(settings.SECRET_KEY.encode() + CALLBACK_SALT, str(company.pk).encode(), hashlib.sha256)
+    return f"{company.pk}-{digest.hexdigest()[:32]}"
+
+
+def callback_url(company: Company) -> str:
+    return settings.SITE_URL + reverse("messaging:smsru_callback", args=[callback_secret(company)])
+
+
+def company_for_callback(secret: str) -> int | None:
+    """The company whose callback URL carries `secret`, or None."""
+    company_id, _dash, _digest = secret.partition("-")
+    if not company_id.isdigit() or not fits_an_id(int(company_id)):
+        return None
+    expected = callback_secret(Company(pk=int(company_id)))
+    return int(company_id) if constant_time_compare(secret, expected) else None
+
+
+def record_delivery(provider_id: str, status: str, *, company_id: int | None = None) -> bool:
     """What the gateway says of a message it took (its callback, or a poll): delivered or failed.
-    Found by the gateway's id, across companies; False for an id we never sent."""
+    Found by the gateway's id, across companies (or in the company whose own account reported
+    it); False for an id we never sent."""
     with scopes_disabled():  # the gateway's id is what names the message, whichever company's
-        message = Message.objects.filter(channel=Channel.SMS, provider_id=provider_id).exclude(provider_id="").first()
+        messages = Message.objects.filter(channel=Channel.SMS, provider_id=provider_id).exclude(provider_id="")
+        if company_id is not None:
+            messages = messages.filter(company_id=company_id)
+        message = messages.first()
         if message is None:
             return False
         fields = {"status": status}

@@ -89,3 +89,33 @@ def test_a_rotated_secret_key_still_opens_the_saved_credentials(settings):
     assert secrets.decrypt(token) == "api-id"
     settings.SECRET_KEY_FALLBACKS = []
     assert secrets.decrypt(token) == ""  # the old key is gone: re-enter the API ID
+
+
+def test_delivery_reports_come_to_the_companys_own_callback_url(
+    world, gateway, owner_client, client, django_capture_on_commit_callbacks
+):
+    owner_client.post(reverse("messaging:settings"), form())
+    page = owner_client.get(reverse("messaging:settings")).content.decode()
+    url = services.callback_url(world.company_a)
+    assert url in page and url.startswith(settings_site_url())
+    anna = make_customer(world.company_a, name="Anna", phones=["+79161234567"])
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.send_to_customer(world.company_a, customer=anna, channel="sms", text="Hi", actor=None)
+    message.refresh_from_db()
+    path = url.removeprefix(settings_site_url())
+    report = {"data[]": [f"sms_status\n{message.provider_id}\n103\n1700000000"]}
+    assert client.post(path.replace("-", "-0", 1), report).status_code == 404  # forged
+    assert client.post(path, report).content == b"100"
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+    other = services.callback_url(world.company_b).removeprefix(settings_site_url())
+    Message.objects.filter(pk=message.pk).update(status=Message.Status.SENT)
+    client.post(other, report)  # another company's URL cannot touch this company's message
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+
+
+def settings_site_url():
+    from django.conf import settings
+
+    return settings.SITE_URL
