@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -473,14 +473,18 @@ def send_batch(company: Company, campaign: Campaign, ids: list[int]) -> None:
 
 def refresh_counts(campaign: Campaign) -> None:
     """The campaign's counts from its messages: one grouped read of its index range."""
-    by_status = dict(
+    rows = (
         Message.objects.filter(campaign=campaign)
         .order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
+        .values("status")
+        .annotate(n=Count("pk"), parts=Sum("parts"))
+        .values_list("status", "n", "parts")
     )
-    parts = Message.objects.filter(campaign=campaign).exclude(status=Message.Status.CANCELLED)
+    by_status, parts = {}, 0
+    for status, count, status_parts in rows:
+        by_status[status] = count
+        if status != Message.Status.CANCELLED:
+            parts += status_parts or 0
     S = Message.Status
     Campaign.objects.filter(pk=campaign.pk).update(
         recipients=sum(by_status.values()),
@@ -489,8 +493,11 @@ def refresh_counts(campaign: Campaign) -> None:
         failed=by_status.get(S.FAILED, 0),
         unknown=by_status.get(S.UNKNOWN, 0),
         cancelled=by_status.get(S.CANCELLED, 0),
-        parts=sum(parts.values_list("parts", flat=True)) if campaign.channel == Channel.SMS else 0,
+        parts=parts if campaign.channel == Channel.SMS else 0,
     )
+
+
+COUNTS_EVERY = 2.0  # seconds between two refreshes of a running campaign's counts
 
 
 def run_campaign(company: Company, campaign_id: int, *, seconds: float = TASK_SECONDS, batch: int = BATCH) -> str:
@@ -503,10 +510,11 @@ def run_campaign(company: Company, campaign_id: int, *, seconds: float = TASK_SE
         return "stopped"
     if campaign.prepared_at is None and campaign.status in (Campaign.Status.PREPARING, Campaign.Status.SENDING):
         make_recipients(company, campaign)
-    prefs = settings_for(company)
+    prefs, counted = settings_for(company), 0.0
     while time.monotonic() - started < seconds:
         campaign.refresh_from_db(fields=["status", "send_after"])
         if campaign.status != Campaign.Status.SENDING:
+            refresh_counts(campaign)
             return "stopped"
         if campaign.channel != Channel.EMAIL:
             until = quiet_until(company, prefs, timezone.now())
@@ -516,7 +524,9 @@ def run_campaign(company: Company, campaign_id: int, *, seconds: float = TASK_SE
         ids = _claim(campaign, batch)
         if ids:
             send_batch(company, campaign, ids)
-            refresh_counts(campaign)
+            if time.monotonic() - counted > COUNTS_EVERY:  # the progress bar, without a read per batch
+                refresh_counts(campaign)
+                counted = time.monotonic()
             Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=timezone.now(), send_after=None)
             continue
         open_rows = Message.objects.filter(
@@ -524,12 +534,14 @@ def run_campaign(company: Company, campaign_id: int, *, seconds: float = TASK_SE
         )
         if open_rows.exists():  # retries due later, or another worker's batch in hand
             Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=timezone.now())
+            refresh_counts(campaign)
             return "wait"
         Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENDING).update(
             status=Campaign.Status.DONE, finished_at=timezone.now()
         )
         refresh_counts(campaign)
         return "done"
+    refresh_counts(campaign)
     return "again"
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -369,7 +369,16 @@ def poll_deliveries(limit: int = 500) -> int:
 
 
 def finish(message: Message, status: str, **fields) -> str:
-    """Records the outcome of a send still claimed; returns the status the message has now."""
-    if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=status, **fields):
-        return status
+    """Records the outcome of a send still claimed; returns the status the message has now.
+
+    On PostgreSQL the outcome commits without waiting for its WAL flush (synchronous_commit off,
+    for this transaction only): should the database itself crash in that instant, the message is
+    still "sending" with its claim, which the stalled-send sweeper resolves by asking the provider
+    or marks unknown — never sent again. The claim before the send stays a durable commit."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=status, **fields):
+            return status
     return Message.objects.filter(pk=message.pk).values_list("status", flat=True).first()
