@@ -32,7 +32,7 @@ from audit.services import Action, record
 from companies.models import Company, Membership, has_role
 from customers.models import Customer, CustomerEmail, CustomerPhone
 from messaging import secrets, services, sms
-from messaging.backends import SmsError, SmsUnknown
+from messaging.backends import SmsError, SmsUnknown, sms_backend
 from messaging.backends.smsru import SmsRuBackend
 from messaging.models import Campaign, Channel, Message, MessagingSettings, PushSubscription
 from quicklinks.services import links_for
@@ -450,6 +450,7 @@ def send_batch(company: Company, campaign: Campaign, ids: list[int]) -> None:
     )
     links = links_for(company, [m.customer for m in messages]) if "{link}" in campaign.text else {}
     mail = get_connection() if campaign.channel == Channel.EMAIL else None
+    provider = sms_backend(company) if campaign.channel == Channel.SMS else None
     sender = services.email_sender(company)
     beat = time.monotonic()
     for message in messages:
@@ -465,7 +466,7 @@ def send_batch(company: Company, campaign: Campaign, ids: list[int]) -> None:
         if customer.erased_at or customer.is_blocked or not getattr(customer, f"{campaign.channel}_consent"):
             services.finish(message, Message.Status.FAILED, error=_("The customer could no longer receive it."))
         else:
-            services.send_claimed(company, message, connection=mail, sender=sender)
+            services.send_claimed(company, message, connection=mail, sender=sender, backend=provider)
         if time.monotonic() - beat > HEARTBEAT_EVERY:
             Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=timezone.now())
             beat = time.monotonic()

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -211,11 +211,12 @@ def deliver(company: Company, message_id: int) -> str:
     return send_claimed(company, message)
 
 
-def send_claimed(company: Company, message: Message, *, connection=None, sender: str = "") -> str:
-    """Sends a message this worker claimed (status "sending") and records what came of it."""
+def send_claimed(company: Company, message: Message, *, connection=None, sender: str = "", backend=None) -> str:
+    """Sends a message this worker claimed (status "sending") and records what came of it; a batch
+    passes the company's SMS `backend` and mail `connection` it made once."""
     try:
         if message.channel == Channel.SMS:
-            backend = sms_backend(company)
+            backend = backend or sms_backend(company)
             sent = backend.send(to=message.address, text=message.text, key=str(message.key), sender=company.name)
             provider_id, delivered = sent.provider_id, sent.delivered
         elif message.channel == Channel.PUSH:
@@ -369,16 +370,7 @@ def poll_deliveries(limit: int = 500) -> int:
 
 
 def finish(message: Message, status: str, **fields) -> str:
-    """Records the outcome of a send still claimed; returns the status the message has now.
-
-    On PostgreSQL the outcome commits without waiting for its WAL flush (synchronous_commit off,
-    for this transaction only): should the database itself crash in that instant, the message is
-    still "sending" with its claim, which the stalled-send sweeper resolves by asking the provider
-    or marks unknown — never sent again. The claim before the send stays a durable commit."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=status, **fields):
-            return status
+    """Records the outcome of a send still claimed; returns the status the message has now."""
+    if Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(status=status, **fields):
+        return status
     return Message.objects.filter(pk=message.pk).values_list("status", flat=True).first()
