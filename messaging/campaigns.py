@@ -15,6 +15,7 @@ campaign whose worker stopped is taken up again by `resume_campaigns`.
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -439,10 +440,24 @@ def _claim(campaign: Campaign, limit: int) -> list[int]:
 HEARTBEAT_EVERY = 10  # seconds between two signs of life of a worker in a batch
 
 
+def _claim_send(message: Message, text: str, parts: int) -> bool:
+    """Claims one reserved message for its send (claimed_at set), with its text as it goes: the
+    point after which it is never sent again. One statement per message, so it is plain SQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Message._meta.db_table} SET claimed_at = %s, text = %s, parts = %s "
+            "WHERE id = %s AND company_id = %s AND status = %s AND claimed_at IS NULL",
+            [timezone.now(), text, parts, message.pk, message.company_id, Message.Status.SENDING],
+        )
+        return cursor.rowcount == 1
+
+
 def send_batch(company: Company, campaign: Campaign, ids: list[int]) -> None:
     """Sends reserved messages: each rendered for its recipient, checked again (a customer may
     have opted out since the rows were made), claimed for its send with a conditional update,
-    sent, and its outcome recorded before the next."""
+    sent, and its outcome recorded. An SMS is handed to the provider in a second thread while
+    the next one is claimed and the previous one's outcome written, so at most two sends are
+    between their claim and their outcome at any moment."""
     messages = list(
         Message.objects.filter(company=company, pk__in=ids, status=Message.Status.SENDING, claimed_at=None)
         .select_related("customer")
@@ -452,24 +467,29 @@ def send_batch(company: Company, campaign: Campaign, ids: list[int]) -> None:
     mail = get_connection() if campaign.channel == Channel.EMAIL else None
     provider = sms_backend(company) if campaign.channel == Channel.SMS else None
     sender = services.email_sender(company)
-    beat = time.monotonic()
-    for message in messages:
-        customer = message.customer
-        text = render(campaign.text, customer, links.get(customer.pk, ""))
-        parts = sms.count_parts(text) if campaign.channel == Channel.SMS else 0
-        mine = Message.objects.filter(pk=message.pk, status=Message.Status.SENDING, claimed_at=None).update(
-            claimed_at=timezone.now(), text=text, parts=parts
-        )
-        if not mine:
-            continue  # another worker took it after a reset of this batch
-        message.text, message.parts = text, parts
-        if customer.erased_at or customer.is_blocked or not getattr(customer, f"{campaign.channel}_consent"):
-            services.finish(message, Message.Status.FAILED, error=_("The customer could no longer receive it."))
-        else:
-            services.send_claimed(company, message, connection=mail, sender=sender, backend=provider)
-        if time.monotonic() - beat > HEARTBEAT_EVERY:
-            Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=timezone.now())
-            beat = time.monotonic()
+    beat, in_flight = time.monotonic(), None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sms") as provider_thread:
+        for message in messages:
+            customer = message.customer
+            text = render(campaign.text, customer, links.get(customer.pk, ""))
+            parts = sms.count_parts(text) if campaign.channel == Channel.SMS else 0
+            if not _claim_send(message, text, parts):
+                continue  # another worker took it after a reset of this batch
+            message.text, message.parts = text, parts
+            if customer.erased_at or customer.is_blocked or not getattr(customer, f"{campaign.channel}_consent"):
+                services.finish(message, Message.Status.FAILED, error=_("The customer could no longer receive it."))
+            elif provider is not None:
+                attempt = provider_thread.submit(services.attempt_sms, provider, message, sender=company.name)
+                if in_flight is not None:
+                    services.record_attempt(in_flight[0], in_flight[1].result())
+                in_flight = (message, attempt)
+            else:
+                services.send_claimed(company, message, connection=mail, sender=sender)
+            if time.monotonic() - beat > HEARTBEAT_EVERY:
+                Campaign.objects.filter(pk=campaign.pk).update(heartbeat_at=timezone.now())
+                beat = time.monotonic()
+        if in_flight is not None:
+            services.record_attempt(in_flight[0], in_flight[1].result())
 
 
 def refresh_counts(campaign: Campaign) -> None:

@@ -5,6 +5,7 @@ records what came of it, so that a retried or duplicated task never sends twice.
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
 
@@ -27,7 +28,7 @@ from companies.models import Company, User
 from customers.models import Customer
 from customers.services import set_consent
 from messaging import push, sms
-from messaging.backends import SmsError, SmsUnknown, sms_backend
+from messaging.backends import Sent, SmsError, SmsUnknown, sms_backend
 from messaging.models import Channel, Message, MessagingSettings, PushSubscription
 from quicklinks.services import links_for
 
@@ -214,20 +215,41 @@ def deliver(company: Company, message_id: int) -> str:
 def send_claimed(company: Company, message: Message, *, connection=None, sender: str = "", backend=None) -> str:
     """Sends a message this worker claimed (status "sending") and records what came of it; a batch
     passes the company's SMS `backend` and mail `connection` it made once."""
+    if message.channel == Channel.SMS:
+        return record_attempt(message, attempt_sms(backend or sms_backend(company), message, sender=company.name))
+    if message.channel == Channel.PUSH:
+        return _send_push(company, message)
     try:
-        if message.channel == Channel.SMS:
-            backend = backend or sms_backend(company)
-            sent = backend.send(to=message.address, text=message.text, key=str(message.key), sender=company.name)
-            provider_id, delivered = sent.provider_id, sent.delivered
-        elif message.channel == Channel.PUSH:
-            return _send_push(company, message)
-        else:
-            _email(company, message, connection=connection, sender=sender).send()
-            provider_id, delivered = "", False
-    except SmsUnknown as error:
+        _email(company, message, connection=connection, sender=sender).send()
+    except OSError as error:  # the mail server cannot be reached
+        return record_attempt(message, Attempt(error=error))
+    return record_attempt(message, Attempt(sent=Sent(provider_id="")))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What came of handing a message to its provider: what it took, or the error."""
+
+    sent: Sent | None = None
+    error: Exception | None = None
+
+
+def attempt_sms(backend, message: Message, *, sender: str) -> Attempt:
+    """Hands a claimed SMS to the provider. Touches no database, so a batch can run it in a thread
+    while the next message is claimed."""
+    try:
+        return Attempt(sent=backend.send(to=message.address, text=message.text, key=str(message.key), sender=sender))
+    except (SmsUnknown, SmsError, OSError) as error:
+        return Attempt(error=error)
+
+
+def record_attempt(message: Message, attempt: Attempt) -> str:
+    """The message's outcome from its attempt; returns its status now."""
+    error = attempt.error
+    if isinstance(error, SmsUnknown):
         logger.warning("message %s: no answer from the provider: %s", message.pk, error)
         return finish(message, Message.Status.UNKNOWN, error=str(error)[:500])
-    except SmsError as error:
+    if isinstance(error, SmsError):
         logger.warning("message %s: the provider refused it: %s", message.pk, error)
         if error.temporary and message.attempts + 1 < MAX_ATTEMPTS:
             # Not sent (the gateway said so): waiting again, tried after 1, 2, 4, 8 minutes.
@@ -241,12 +263,13 @@ def send_claimed(company: Company, message: Message, *, connection=None, sender:
             )
             return Message.Status.CREATED
         return finish(message, Message.Status.FAILED, error=str(error)[:500], attempts=F("attempts") + 1)
-    except OSError as error:  # the mail server cannot be reached; the file cannot be written
+    if error is not None:  # OSError: the mail server or the SMS file cannot be reached
         logger.warning("message %s: not sent: %s", message.pk, error)
         return finish(message, Message.Status.FAILED, error=str(error)[:500])
-    status = Message.Status.DELIVERED if delivered else Message.Status.SENT
-    fields = {"provider_id": provider_id[:100], "sent_at": timezone.now()}
-    if delivered:
+    sent = attempt.sent
+    status = Message.Status.DELIVERED if sent.delivered else Message.Status.SENT
+    fields = {"provider_id": sent.provider_id[:100], "sent_at": timezone.now()}
+    if sent.delivered:
         fields["delivered_at"] = fields["sent_at"]
     return finish(message, status, **fields)
 
