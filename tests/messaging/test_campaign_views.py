@@ -169,3 +169,36 @@ def test_the_recipients_go_to_excel_through_the_export_pipeline(
     assert row["Full name"] == "Anna Petrova" and row["Sent to"] == "+79160000001"
     assert row["Message status"] == "Delivered" and row["Sent"] is not None
     assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT_REQUESTED).exists()
+
+
+def test_the_campaign_pages_take_a_fixed_number_of_queries(world, shop, owner_client):
+    """The history with more campaigns, and a campaign page with more recipients, ask the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    company = world.company_a
+    counts = {"history": [], "campaign": [], "compose": []}
+    for round_ in range(2):
+        for n in range(4):
+            make_customer(company, name=f"Client {round_}{n}", phones=[f"+7916100{round_}{n:03d}"])
+        for _ in range(3):
+            campaign = campaigns.start_campaign(
+                company,
+                user=world.owner_a,
+                chosen=choose_audience(company, user=world.owner_a, kind="all"),
+                channel="sms",
+                text="Hi {first_name}",
+                consent=True,
+            )
+            campaigns.make_recipients(company, campaign)
+        for name, url in (
+            ("history", reverse("messaging:campaigns")),
+            ("campaign", campaign.get_absolute_url()),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                assert owner_client.get(url).status_code == 200
+            counts[name].append(len(queries))
+        with CaptureQueriesContext(connection) as queries:
+            compose(owner_client, filter_query="city=Moscow")
+        counts["compose"].append(len(queries))
+    assert all(first == second for first, second in counts.values()), counts
