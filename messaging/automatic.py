@@ -18,7 +18,7 @@ from audit.services import SYSTEM, Action, record
 from companies.models import Company
 from customers.models import BIRTHDAY_KEY, Customer
 from messaging import services
-from messaging.campaigns import VARIABLE, quiet_until, render, settings_for
+from messaging.campaigns import check_variables, quiet_until, render, settings_for
 from messaging.models import AutoMessage, Channel, Message
 from quicklinks.services import links_for
 
@@ -67,16 +67,7 @@ def auto_messages(company: Company) -> list[AutoMessage]:
 
 def _check(event: str, channel: str, text: str) -> str:
     text = services.check_text(channel, text)
-    allowed = variables_for(event)
-    unknown = sorted({name for name in VARIABLE.findall(text) if name not in allowed})
-    if unknown:
-        raise ValidationError(
-            _("Unknown variable %(unknown)s; the text may use %(known)s.")
-            % {
-                "unknown": ", ".join(f"{{{name}}}" for name in unknown),
-                "known": ", ".join(f"{{{name}}}" for name in allowed),
-            }
-        )
+    check_variables(text, variables_for(event))
     return text
 
 

@@ -32,11 +32,13 @@ from django.utils.translation import gettext as _
 from audit.services import Action, record
 from companies.models import Company, Membership, has_role
 from customers.models import Customer, CustomerEmail, CustomerPhone
+from customers.services import reachable
 from messaging import secrets, services, sms
 from messaging.backends import SmsError, SmsUnknown, sms_backend
 from messaging.backends.smsru import SmsRuBackend
 from messaging.models import Campaign, Channel, Message, MessagingSettings, PushSubscription
 from quicklinks.services import links_for
+from segments.queries import audience_words
 from segments.services import ChosenAudience
 
 logger = logging.getLogger(__name__)
@@ -186,15 +188,16 @@ def reach(queryset: QuerySet[Customer]) -> Reach:
 # --- The text ------------------------------------------------------------------------------------
 
 
-def check_variables(text: str) -> None:
-    unknown = sorted({name for name in VARIABLE.findall(text) if name not in VARIABLES})
+def check_variables(text: str, allowed: tuple[str, ...] = VARIABLES) -> None:
+    """A ValidationError on "text" naming each {word} that is not one of `allowed`."""
+    unknown = sorted({name for name in VARIABLE.findall(text) if name not in allowed})
     if unknown:
         raise ValidationError(
             {
                 "text": _("Unknown variable %(unknown)s; the text may use %(known)s.")
                 % {
                     "unknown": ", ".join(f"{{{name}}}" for name in unknown),
-                    "known": ", ".join(f"{{{name}}}" for name in VARIABLES),
+                    "known": ", ".join(f"{{{name}}}" for name in allowed),
                 }
             }
         )
@@ -285,8 +288,6 @@ def start_campaign(
 def campaign_label(company: Company, campaign: Campaign) -> str:
     """The campaign as the activity log names it: a filter by its criteria only (its words may
     hold a name searched for)."""
-    from segments.queries import audience_words
-
     if campaign.audience == Campaign.Audience.FILTER:
         return audience_words(company, query=campaign.query)
     return campaign.description
@@ -352,9 +353,10 @@ def _queue(campaign: Campaign) -> None:
 
 
 def _reachable(queryset: QuerySet[Customer], channel: str) -> QuerySet[Customer]:
-    reachable = queryset.filter(erased_at=None, is_blocked=False, **{f"{channel}_consent": True})
+    """Who a campaign on `channel` goes to: reachable (not blocked, erased or opted out) and with
+    an address on the channel."""
     model = {Channel.SMS: CustomerPhone, Channel.EMAIL: CustomerEmail, Channel.PUSH: PushSubscription}[channel]
-    return reachable.filter(_has(model))
+    return reachable(queryset, channel).filter(_has(model))
 
 
 def _first_address(channel: str) -> Subquery | Value:
