@@ -4,7 +4,6 @@ recipients, pause / resume / cancel, and the company's messaging settings."""
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from exports.services import request_campaign_export
 from messaging import automatic, campaigns, secrets, services, sms, texts
 from messaging.forms import AutoMessageForm, CampaignForm, MessagingSettingsForm, TemplateForm
 from messaging.models import Channel, Message, MessageTemplate, MessagingSettings
+from messaging.queries import recipients_of
 from segments.models import Segment
 from segments.queries import segments_for
 from segments.services import choose_audience
@@ -39,20 +39,25 @@ def _initial_audience(data) -> str:
     return "filter" if data.get("filter_query") else "all"
 
 
+def _chosen(request, data: dict):
+    """The audience a valid CampaignForm names, checked (a ValidationError says what is wrong)."""
+    return choose_audience(
+        request.company,
+        user=request.user,
+        kind=data["audience"],
+        query=data["filter_query"],
+        segment=data["segment"],
+        ids=data["selected"],
+    )
+
+
 def _summary(request, form: CampaignForm) -> dict:
     """What the form's choices reach, what the text costs and how it reads, or the error."""
     if not form.is_valid():
         return {"error": " ".join(error for errors in form.errors.values() for error in errors)}
     data = form.cleaned_data
     try:
-        chosen = choose_audience(
-            request.company,
-            user=request.user,
-            kind=data["audience"],
-            query=data["filter_query"],
-            segment=data["segment"],
-            ids=data["selected"],
-        )
+        chosen = _chosen(request, data)
     except ValidationError as error:
         return {"error": " ".join(error.messages)}
     queryset = chosen.customers(request.company)
@@ -101,14 +106,7 @@ def campaign_new(request):
                 campaign = campaigns.start_campaign(
                     request.company,
                     user=request.user,
-                    chosen=choose_audience(
-                        request.company,
-                        user=request.user,
-                        kind=form.cleaned_data["audience"],
-                        query=form.cleaned_data["filter_query"],
-                        segment=form.cleaned_data["segment"],
-                        ids=form.cleaned_data["selected"],
-                    ),
+                    chosen=_chosen(request, form.cleaned_data),
                     channel=form.cleaned_data["channel"],
                     text=form.cleaned_data["text"],
                     subject=form.cleaned_data["subject"],
@@ -158,12 +156,8 @@ def campaign_detail(request, pk):
         campaigns.refresh_counts(campaign)
         campaign.refresh_from_db()
     status = request.GET.get("status", "")
-    recipients = Message.objects.filter(company=request.company, campaign=campaign).select_related("customer")
-    if status == Message.Status.CREATED:  # waiting, or in a worker's hands this moment
-        recipients = recipients.filter(Q(status=status) | Q(status=Message.Status.SENDING))
-    elif status in Message.Status.values:
-        recipients = recipients.filter(status=status)
-    page = Paginator(recipients.order_by("pk"), PER_PAGE).get_page(request.GET.get("page"))
+    recipients = recipients_of(request.company, campaign, status)
+    page = Paginator(recipients, PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "campaign": campaign,
         "page": page,

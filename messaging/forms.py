@@ -36,7 +36,25 @@ class SendForm(forms.Form):
     )
 
 
-class CampaignForm(forms.Form):
+class TextForm(forms.Form):
+    """The subject (for email) and the text of a campaign or a template; the services check them."""
+
+    subject = forms.CharField(
+        label=_("Email subject"),
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+    text = forms.CharField(
+        label=_("Message"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5, "class": "form-control", "maxlength": 2000}),
+        help_text=_("Variables: {name}, {first_name}, {link} (the customer's quick order link)."),
+    )
+
+
+class CampaignForm(TextForm):
     """A campaign as the compose page posts it: the audience the customer list handed over (its
     filter, open segment and ticked rows, and which of them), the channel, the text, and the
     sender's word that the recipients agreed to receive messages."""
@@ -62,19 +80,6 @@ class CampaignForm(forms.Form):
         choices=Channel.choices,
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": _("Choose SMS, email or push."), "required": _("Choose SMS, email or push.")},
-    )
-    subject = forms.CharField(
-        label=_("Email subject"),
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
-    text = forms.CharField(
-        label=_("Message"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 5, "class": "form-control", "maxlength": 2000}),
-        help_text=_("Variables: {name}, {first_name}, {link} (the customer's quick order link)."),
     )
     consent = forms.BooleanField(
         label=_("The recipients agreed to receive messages from us (required by advertising law)."), required=False
@@ -110,26 +115,13 @@ class MessagingSettingsForm(forms.ModelForm):
         }
 
 
-class TemplateForm(forms.Form):
+class TemplateForm(TextForm):
     name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(attrs={"class": "form-control"}))
     channel = forms.ChoiceField(
         label=_("Channel"),
         choices=SENDABLE,
         widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={"invalid_choice": _("Choose SMS or email."), "required": _("Choose SMS or email.")},
-    )
-    subject = forms.CharField(
-        label=_("Email subject"),
-        required=False,
-        max_length=255,
-        widget=forms.TextInput(attrs={"class": "form-control"}),
-    )
-    text = forms.CharField(
-        label=_("Text"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 5, "class": "form-control", "maxlength": 2000}),
-        help_text=_("Variables: {name}, {first_name}, {link} (the customer's quick order link)."),
     )
 
 

@@ -1,8 +1,8 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from companies.models import Company
 from customers.models import Customer
-from messaging.models import Message
+from messaging.models import Campaign, Message
 
 
 def messages_of(company: Company, customer: Customer) -> QuerySet[Message]:
@@ -12,3 +12,14 @@ def messages_of(company: Company, customer: Customer) -> QuerySet[Message]:
         .select_related("actor")
         .order_by("-created_at", "-id")
     )
+
+
+def recipients_of(company: Company, campaign: Campaign, status: str = "") -> QuerySet[Message]:
+    """A campaign's messages with their customers, in the order they were made; `status` narrows
+    them ("created", waiting, includes those a worker has in hand this moment)."""
+    recipients = Message.objects.filter(company=company, campaign=campaign).select_related("customer")
+    if status == Message.Status.CREATED:
+        recipients = recipients.filter(Q(status=status) | Q(status=Message.Status.SENDING))
+    elif status in Message.Status.values:
+        recipients = recipients.filter(status=status)
+    return recipients.order_by("pk")
