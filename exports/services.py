@@ -116,21 +116,13 @@ def request_activity_export(company: Company, *, user, filters: dict) -> Export:
     for key, value in filters.items():
         query[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
     words = activity_filter_words(filters)
-    with transaction.atomic():
-        export = Export.objects.create(
-            company=company,
-            requested_by=user,
-            email=user.email,
-            language=translation.get_language() or settings.LANGUAGE_CODE,
-            audience=Export.Audience.ACTIVITY,
-            query=query.urlencode(),
-            description=(
-                _("Activity log: %(filters)s") % {"filters": "; ".join(words)} if words else _("Activity log")
-            )[:500],
-        )
-        _queue(export)
-        _audit_request(export, user)
-    return export
+    return _start_export(
+        company,
+        user,
+        audience=Export.Audience.ACTIVITY,
+        query=query.urlencode(),
+        description=_("Activity log: %(filters)s") % {"filters": "; ".join(words)} if words else _("Activity log"),
+    )
 
 
 def activity_filter_words(filters: dict) -> list[str]:
@@ -172,17 +164,29 @@ def request_archive(company: Company, *, user) -> Export:
     """Queues a zip of all the company's data (data portability); the worker emails the link."""
     if not can_take_archive(company, user):
         raise PermissionDenied(_("Only owners can download all the company's data."))
-    export = Export.objects.create(
-        company=company,
-        requested_by=user,
-        email=user.email,
-        language=translation.get_language() or settings.LANGUAGE_CODE,
+    return _start_export(
+        company,
+        user,
         audience=Export.Audience.ARCHIVE,
         columns=[column.key for column in COLUMNS],
         description=_("All company data: customers, contacts, labels, notes, orders, catalog, segments and history"),
     )
-    _queue(export)
-    _audit_request(export, user)
+
+
+def _start_export(company: Company, user, *, description: str, **fields) -> Export:
+    """Records an export for `user` (the link goes to their email, in their language), queues it
+    and writes the activity log, in one transaction."""
+    with transaction.atomic():
+        export = Export.objects.create(
+            company=company,
+            requested_by=user,
+            email=user.email,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            description=description[:500],
+            **fields,
+        )
+        _queue(export)
+        _audit_request(export, user)
     return export
 
 
@@ -218,20 +222,14 @@ def request_campaign_export(company: Company, *, user, campaign_id: int, status:
     query["campaign"] = str(campaign_id)
     if status:
         query["status"] = status
-    with transaction.atomic():
-        export = Export.objects.create(
-            company=company,
-            requested_by=user,
-            email=user.email,
-            language=translation.get_language() or settings.LANGUAGE_CODE,
-            audience=Export.Audience.CAMPAIGN,
-            query=query.urlencode(),
-            description=description[:500],
-            columns=[*RECIPIENT_COLUMNS, *export_columns(list_columns(company, user))],
-        )
-        _queue(export)
-        _audit_request(export, user)
-    return export
+    return _start_export(
+        company,
+        user,
+        audience=Export.Audience.CAMPAIGN,
+        query=query.urlencode(),
+        description=description,
+        columns=[*RECIPIENT_COLUMNS, *export_columns(list_columns(company, user))],
+    )
 
 
 def _campaign_messages(company: Company, export: Export):
