@@ -104,10 +104,12 @@ def save_auto_messages(company: Company, *, values: dict[str, dict], actor) -> l
     return rows
 
 
-def send_automatic(company: Company, *, event: str, customer: Customer, key: str, **values) -> Message | None:
+def send_automatic(
+    company: Company, *, event: str, customer: Customer, key: str, auto: AutoMessage | None = None, **values
+) -> Message | None:
     """The company's message for `event` to `customer`, if it is switched on, they can get it and
     this occasion (`key`) has had none yet. Inside the caller's transaction."""
-    auto = AutoMessage.objects.filter(company=company, event=event, enabled=True).first()
+    auto = auto or AutoMessage.objects.filter(company=company, event=event, enabled=True).first()
     if auto is None or Message.objects.filter(company=company, event=key).exists():
         return None
     link = links_for(company, [customer]).get(customer.pk, "") if "{link}" in auto.text else ""
@@ -177,5 +179,6 @@ def send_birthday_greetings(now: datetime | None = None) -> int:
         )
         for customer in customers.iterator(chunk_size=500):
             key = f"birthday:{customer.pk}:{today.year}"
-            greeted += send_automatic(company, event=Event.BIRTHDAY, customer=customer, key=key) is not None
+            sent = send_automatic(company, event=Event.BIRTHDAY, customer=customer, key=key, auto=auto)
+            greeted += sent is not None
     return greeted

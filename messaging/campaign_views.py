@@ -151,10 +151,9 @@ def campaign_list(request):
 
 @company_view()
 def campaign_detail(request, pk):
+    # Its counts as the worker (every 2 s while it runs) and resume_campaigns (for two days after)
+    # keep them: a GET writes nothing.
     campaign = get_object_or_404(campaigns.visible_campaigns(request.company, request.user), pk=pk)
-    if campaign.is_running or campaign.finished_at:
-        campaigns.refresh_counts(campaign)
-        campaign.refresh_from_db()
     status = request.GET.get("status", "")
     recipients = recipients_of(request.company, campaign, status)
     page = Paginator(recipients, PER_PAGE).get_page(request.GET.get("page"))
