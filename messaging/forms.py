@@ -124,6 +124,10 @@ class TemplateForm(TextForm):
         error_messages={"invalid_choice": _("Choose SMS or email."), "required": _("Choose SMS or email.")},
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = _("Text")  # a template's text, not yet a message
+
 
 class AutoMessageForm(forms.Form):
     enabled = forms.BooleanField(label=_("On"), required=False)
