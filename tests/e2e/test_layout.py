@@ -78,8 +78,8 @@ def visit_the_four_pages(page: Page, base: str, shop: dict):
 def test_on_a_phone_nothing_scrolls_sideways_and_the_first_customer_is_in_sight(
     transactional_db, live_server, world, shop, page: Page
 ):
+    page.set_viewport_size(PHONE)  # before the first page: resizing a loaded page has hung CI
     sign_in(page, live_server.url)
-    page.set_viewport_size(PHONE)
     for name in visit_the_four_pages(page, live_server.url, shop):
         page.wait_for_load_state("networkidle")
         assert_no_sideways_scroll(page)
@@ -112,8 +112,8 @@ def test_on_a_phone_nothing_scrolls_sideways_and_the_first_customer_is_in_sight(
 def test_on_a_laptop_nothing_scrolls_sideways_and_the_card_orders_show_their_status(
     transactional_db, live_server, world, shop, page: Page
 ):
+    page.set_viewport_size(LAPTOP)  # before the first page: resizing a loaded page has hung CI
     sign_in(page, live_server.url)
-    page.set_viewport_size(LAPTOP)
     for name in visit_the_four_pages(page, live_server.url, shop):
         page.wait_for_load_state("networkidle")
         assert_no_sideways_scroll(page)
