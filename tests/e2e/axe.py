@@ -9,19 +9,11 @@ AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-FINITE_ANIMATIONS_DONE = """() => document.getAnimations().every(
-    (animation) => animation.playState !== "running" || animation.effect.getTiming().iterations === Infinity
-)"""
-
-
 def axe_violations(page: Page) -> list[str]:
     """What axe finds against WCAG 2 AA on the page as it is now, one line per rule and element.
 
     The script is evaluated through the DevTools protocol, which the page's CSP does not govern,
     so the page keeps its strict policy (no test-only 'unsafe-inline')."""
-    # Colours halfway through a transition (a button just clicked, or just enabled again) are not
-    # what anyone reads: wait until the finite transitions and animations have ended.
-    page.wait_for_function(FINITE_ANIMATIONS_DONE)
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE_SOURCE)
     result = page.evaluate(
